@@ -1,0 +1,149 @@
+// weave/atomic.hpp: Model of std::atomic<T>, sequentially consistent.
+//
+// Every operation is a scheduling point, so interleavings between atomic operations are explored.
+// Memory orders are accepted for source compatibility and treated as seq_cst (weaker orders are
+// not modelled yet). wait()/notify_one()/notify_all() block in the simulation.
+//
+//   weave::atomic<int> hits{0, "hits"};
+//   hits.fetch_add(1);
+//   if (hits.load() == 2) { ... }
+#pragma once
+
+#include <atomic>
+#include <cstring>
+#include <source_location>
+#include <string_view>
+#include <type_traits>
+
+#include "weave/detail/runtime.hpp"
+
+namespace weave {
+
+template <class T>
+class atomic : public detail::SyncObject {
+  static_assert(std::is_trivially_copyable_v<T>, "weave::atomic<T> requires a trivially copyable T");
+
+ public:
+  using value_type = T;
+  static constexpr bool is_always_lock_free = true;
+
+  atomic() noexcept(std::is_nothrow_default_constructible_v<T>)
+      : SyncObject(detail::ObjectKind::kAtomic, {}), value_() {}
+  constexpr explicit(false) atomic(T desired, std::string_view name = {})
+      : SyncObject(detail::ObjectKind::kAtomic, name), value_(desired) {}
+  ~atomic() { detail::CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it"); }
+
+  bool is_lock_free() const noexcept { return true; }
+
+  T load(std::memory_order = std::memory_order_seq_cst) const {
+    Point();
+    return value_;
+  }
+  operator T() const { return load(); }
+  void store(T desired, std::memory_order = std::memory_order_seq_cst) {
+    Point();
+    value_ = desired;
+  }
+  T operator=(T desired) {
+    store(desired);
+    return desired;
+  }
+  T exchange(T desired, std::memory_order = std::memory_order_seq_cst) {
+    Point();
+    T old = value_;
+    value_ = desired;
+    return old;
+  }
+  bool compare_exchange_strong(T& expected, T desired,
+                               std::memory_order = std::memory_order_seq_cst,
+                               std::memory_order = std::memory_order_seq_cst) {
+    Point();
+    if (Equal(value_, expected)) {
+      value_ = desired;
+      return true;
+    }
+    expected = value_;
+    return false;
+  }
+  // Never fails spuriously in this model.
+  bool compare_exchange_weak(T& expected, T desired,
+                             std::memory_order order = std::memory_order_seq_cst,
+                             std::memory_order failure = std::memory_order_seq_cst) {
+    return compare_exchange_strong(expected, desired, order, failure);
+  }
+
+  T fetch_add(T arg, std::memory_order = std::memory_order_seq_cst)
+    requires(std::is_integral_v<T> || std::is_pointer_v<T>)
+  {
+    return Modify([&](T v) { return static_cast<T>(v + arg); });
+  }
+  T fetch_sub(T arg, std::memory_order = std::memory_order_seq_cst)
+    requires(std::is_integral_v<T>)
+  {
+    return Modify([&](T v) { return static_cast<T>(v - arg); });
+  }
+  T fetch_and(T arg, std::memory_order = std::memory_order_seq_cst)
+    requires(std::is_integral_v<T>)
+  {
+    return Modify([&](T v) { return static_cast<T>(v & arg); });
+  }
+  T fetch_or(T arg, std::memory_order = std::memory_order_seq_cst)
+    requires(std::is_integral_v<T>)
+  {
+    return Modify([&](T v) { return static_cast<T>(v | arg); });
+  }
+  T fetch_xor(T arg, std::memory_order = std::memory_order_seq_cst)
+    requires(std::is_integral_v<T>)
+  {
+    return Modify([&](T v) { return static_cast<T>(v ^ arg); });
+  }
+  T operator++() requires(std::is_integral_v<T>) { return static_cast<T>(fetch_add(1) + 1); }
+  T operator++(int) requires(std::is_integral_v<T>) { return fetch_add(1); }
+  T operator--() requires(std::is_integral_v<T>) { return static_cast<T>(fetch_sub(1) - 1); }
+  T operator--(int) requires(std::is_integral_v<T>) { return fetch_sub(1); }
+  T operator+=(T arg) requires(std::is_integral_v<T>) { return static_cast<T>(fetch_add(arg) + arg); }
+  T operator-=(T arg) requires(std::is_integral_v<T>) { return static_cast<T>(fetch_sub(arg) - arg); }
+
+  // Blocks while the value equals `old` (C++20 atomic wait).
+  void wait(T old, std::memory_order = std::memory_order_seq_cst) const {
+    Point();
+    while (Equal(value_, old)) {
+      if (detail::Wait(waiters_, detail::Operation::kWait, this) == detail::WakeReason::kAborted) {
+        return;
+      }
+    }
+  }
+  void notify_one() {
+    Point();
+    detail::WakeOne(waiters_);
+  }
+  void notify_all() {
+    Point();
+    detail::WakeAll(waiters_);
+  }
+
+ protected:
+  void ForgetEarlierRun() override { waiters_.Forget(); }
+
+ private:
+  static bool Equal(const T& a, const T& b) {
+    if constexpr (requires { a == b; }) {
+      return a == b;
+    } else {
+      return std::memcmp(&a, &b, sizeof(T)) == 0;
+    }
+  }
+  void Point() const { detail::SchedulingPoint(detail::Operation::kAtomic, this); }
+  template <class F>
+  T Modify(F f) {
+    Point();
+    T old = value_;
+    value_ = f(old);
+    return old;
+  }
+
+  T value_;
+  mutable detail::WaitQueue waiters_;
+};
+
+}  // namespace weave

@@ -1,0 +1,206 @@
+// weave/detail/runtime.hpp: the narrow interface between primitives and the simulation.
+//
+// Internal: users never include this. Every primitive (mutex, channel, shared<T>, ...) is a thin
+// layer over these calls: a scheduling point before each observable operation, and one wait queue
+// mechanism for blocking, waking and timeouts. Objects are known to the simulation by a small
+// integer id assigned on first use in each run (creation order), never by address.
+//
+// Thread-safety: a simulation runs on one OS thread at a time; these functions act on the
+// simulation of the calling thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <source_location>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weave/failure.hpp"
+
+namespace weave::detail {
+
+// Virtual time in nanoseconds since the start of the run.
+using Nanos = std::int64_t;
+inline constexpr Nanos kNoDeadline = std::numeric_limits<Nanos>::max();
+
+// Adds without overflowing past kNoDeadline.
+constexpr Nanos SaturatingAdd(Nanos t, Nanos d) {
+  if (d <= 0) return t;
+  return t > kNoDeadline - d ? kNoDeadline : t + d;
+}
+
+// What a task is doing at a scheduling point (shown in reports and traces).
+enum class Operation : std::uint8_t {
+  kStart,
+  kSpawn,
+  kJoin,
+  kYield,
+  kSleep,
+  kLock,
+  kTryLock,
+  kUnlock,
+  kLockShared,
+  kUnlockShared,
+  kWait,
+  kNotify,
+  kAcquire,
+  kRelease,
+  kArrive,
+  kAtomic,
+  kRead,
+  kWrite,
+  kSend,
+  kReceive,
+  kClose,
+  kChoose,
+  kFinish,
+};
+std::string_view OperationName(Operation op);
+
+enum class ObjectKind : std::uint8_t {
+  kMutex,
+  kTimedMutex,
+  kSharedMutex,
+  kConditionVariable,
+  kSemaphore,
+  kLatch,
+  kBarrier,
+  kAtomic,
+  kChannel,
+  kShared,
+  kTask,
+};
+std::string_view ObjectKindName(ObjectKind kind);
+
+class SyncObject;
+struct TaskRecord;  // internal to the simulation
+
+// A FIFO of tasks waiting on one object. Intrusive: no allocation when tasks wait.
+// Invariant: a task is in at most one wait queue at a time.
+class WaitQueue {
+ public:
+  WaitQueue() = default;
+  WaitQueue(const WaitQueue&) = delete;
+  WaitQueue& operator=(const WaitQueue&) = delete;
+  bool empty() const { return head_ == nullptr; }
+  std::size_t size() const { return size_; }
+  // Drops the waiters of an earlier run without touching them (see ForgetEarlierRun).
+  void Forget() {
+    head_ = tail_ = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  friend class Simulation;
+  TaskRecord* head_ = nullptr;
+  TaskRecord* tail_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// Base of every primitive: a kind, an optional user-given name, and a per-run id.
+class SyncObject {
+ public:
+  SyncObject(ObjectKind kind, std::string_view name) : name_(name), kind_(kind) {}
+  SyncObject(const SyncObject&) = delete;
+  SyncObject& operator=(const SyncObject&) = delete;
+
+  ObjectKind kind() const { return kind_; }
+  const std::string& name() const { return name_; }
+  // True when the object was last used in an earlier run, or never (its state is not this run's).
+  bool Stale() const;
+  // This object's id in the current run: assigned in order of first use, so it is the same in
+  // every process. -1 outside a simulation.
+  std::int32_t id() const;
+  // "mutex 'm' (#2)" or "mutex #2".
+  std::string Describe() const;
+  // Appends the tasks that hold this object (wait-for graph). Default: none.
+  virtual void AppendHolders(std::vector<TaskId>& holders) const;
+
+ protected:
+  ~SyncObject() = default;
+
+ private:
+  std::string name_;
+  ObjectKind kind_;
+  // Called by id() when the object is first used in a run after having been used in an earlier
+  // one (it outlived that run): drop waiters and owners that belonged to the earlier run.
+  virtual void ForgetEarlierRun() {}
+
+ private:
+  mutable std::uint64_t run_serial_ = 0;  // the run in which id_ was assigned
+  mutable std::int32_t id_ = -1;
+};
+
+enum class WakeReason : std::uint8_t {
+  kNotified,  // another task woke it
+  kTimedOut,  // its deadline passed first
+  kAborted,   // the run is being torn down: give up without acquiring
+};
+
+// Thrown into a task to tear its stack down when the run stops. Deliberately not derived from
+// std::exception, so `catch (const std::exception&)` in user code lets it pass.
+struct RunAborted {};
+
+// True when the calling thread is running a simulation.
+bool InSimulation() noexcept;
+// True when the current run is being torn down (after a failure or at its end).
+bool Aborting() noexcept;
+
+// A scheduling point: records `op` on `object` (may be null) as the current task's operation, asks
+// the strategy who runs next and switches if that is another task. Outside a simulation: no-op.
+void SchedulingPoint(Operation op, const SyncObject* object);
+
+// Identifies the current run (for handles that must not outlive it). 0 outside a simulation.
+std::uint64_t CurrentRunSerial();
+
+// The running task's id, name; virtual time now.
+TaskId CurrentTask();
+const std::string& CurrentTaskName();
+Nanos Now();
+
+// Appends the current task to `queue`; it stays runnable until Block(). A Wake* between the two
+// makes Block() return at once.
+void Enqueue(WaitQueue& queue);
+// Blocks the current task until woken or until `deadline` (virtual). If the current task was
+// enqueued and is woken or times out, it has been removed from its queue on return. Switches to
+// other tasks meanwhile; advances virtual time when nothing else can run; reports a deadlock when
+// nothing can ever run again.
+WakeReason Block(Operation op, const SyncObject* object, Nanos deadline = kNoDeadline);
+// Enqueue + Block.
+WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object,
+                Nanos deadline = kNoDeadline);
+// Removes the current task from `queue` if it is in it.
+void Dequeue(WaitQueue& queue);
+// Wakes the first waiter (FIFO). Returns false if there was none.
+bool WakeOne(WaitQueue& queue);
+// Wakes the waiter at position `index` (0 = first). Precondition: index < queue.size().
+void WakeAt(WaitQueue& queue, std::size_t index);
+// Wakes every waiter; returns how many.
+std::size_t WakeAll(WaitQueue& queue);
+// Unlinks every waiter of a queue whose object is being destroyed; they see kAborted.
+void DetachWaiters(WaitQueue& queue);
+
+// A data choice in [0, n), answered and recorded by the strategy (weave::choose).
+std::uint64_t Choose(std::uint64_t n);
+// Whether Options::spurious_wakeups is on for this run.
+bool SpuriousWakeupsEnabled();
+
+// Fails the current schedule. The first failure of a run wins; later ones are ignored, as is
+// everything reported while the run is being torn down. When `stop_now` the current task is
+// unwound at once (throws RunAborted unless already unwinding); otherwise the run stops at the
+// current task's next scheduling point.
+void ReportFailure(FailureKind kind, std::string message, std::string details,
+                   const SourcePosition& where, bool stop_now);
+// ReportFailure(kMisuse, ..., stop_now=true) with a std::source_location.
+void ReportMisuse(std::string message, std::source_location where);
+
+// Checks common to every primitive's destructor: reports `problem` as misuse unless the run is
+// being torn down or an exception is unwinding, then detaches `queue`'s waiters.
+void CheckDestroyed(const SyncObject& object, WaitQueue& queue, std::string_view problem);
+
+// Converts a std::source_location.
+SourcePosition ToPosition(const std::source_location& where);
+
+}  // namespace weave::detail

@@ -1,0 +1,54 @@
+// weave/options.hpp: everything that configures an exploration.
+//
+// One struct; each field documents its default and the flag / environment variable that sets it
+// (flags are parsed by weave/flags.hpp; WEAVE_TEST applies them automatically).
+//
+//   weave::Options o;
+//   o.iterations = 5000;
+//   weave::Result r = weave::explore(o, [] { /* body */ });
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "weave/strategy.hpp"
+
+namespace weave {
+
+struct Options {
+  // How many schedules to explore at most. --weave_iterations / WEAVE_ITERATIONS. Default 1000.
+  std::int64_t iterations = 1000;
+  // Seed of the random strategies; run i of an exploration uses a seed derived from (seed, i).
+  // --weave_seed / WEAVE_SEED. Default 1.
+  std::uint64_t seed = 1;
+  // Which strategy picks the schedules. --weave_strategy / WEAVE_STRATEGY ("random", "rr").
+  Strategy strategy = Strategy::Random();
+  // When non-empty, replay this schedule file once instead of exploring.
+  // --weave_replay / WEAVE_REPLAY.
+  std::string replay_file;
+  // Where failing schedules are written. --weave_out / WEAVE_OUT. Default "weave-out".
+  std::string out_dir = "weave-out";
+  // Stop exploring (without failing) once this much wall time has passed; only bounds how many
+  // schedules are tried, never what a schedule does. --weave_time_budget / WEAVE_TIME_BUDGET
+  // (e.g. "30s"). Default: no budget.
+  absl::Duration time_budget = absl::InfiniteDuration();
+  // Scheduling steps allowed per run before it is reported as a livelock or runaway task.
+  // --weave_max_steps / WEAVE_MAX_STEPS. Default 100000.
+  std::int64_t max_steps = 100000;
+  // Stack size of each fiber task in bytes (a guard page is added below it).
+  // --weave_stack_size / WEAVE_STACK_SIZE (accepts K and M suffixes). Default 256 KiB.
+  std::size_t stack_size = 256 * 1024;
+  // Let condition_variable waits return spuriously (explored as a choice).
+  // --weave_spurious_wakeups / WEAVE_SPURIOUS_WAKEUPS. Default false.
+  bool spurious_wakeups = false;
+  // Print a progress line every this often during long explorations (0 disables).
+  // --weave_progress / WEAVE_PROGRESS. Default 10s.
+  absl::Duration progress_interval = absl::Seconds(10);
+  // The name used for files and replay commands, "Suite.Name" under WEAVE_TEST. When empty,
+  // explore() uses "weave".
+  std::string test_name;
+};
+
+}  // namespace weave

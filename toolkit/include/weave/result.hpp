@@ -1,0 +1,60 @@
+// weave/result.hpp: the outcome of an exploration.
+//
+// `explore()` returns a Result: whether every schedule passed, how many ran, and for the first
+// failing schedule the failure, the schedule file it was written to and the command that replays
+// it. Printing a Result prints all of that.
+//
+//   weave::Result r = weave::explore(options, body);
+//   EXPECT_TRUE(r.ok()) << r;
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "weave/failure.hpp"
+#include "weave/schedule.hpp"
+
+namespace weave {
+
+class Result {
+ public:
+  // True when no schedule failed and the inputs (replay file, options) were valid.
+  bool ok() const { return !failure_.has_value() && input_error.ok(); }
+  const Failure& failure() const { return *failure_; }
+  const std::optional<Failure>& maybe_failure() const { return failure_; }
+
+  // Set when exploration could not start: e.g. the replay file is missing or malformed
+  // ("FILE:LINE: expected ...") or was recorded for another test.
+  absl::Status input_error;
+  std::string test_name;
+  std::string strategy;
+  std::uint64_t seed = 0;
+  std::int64_t schedules = 0;           // runs completed (including the failing one)
+  std::int64_t total_steps = 0;         // scheduling steps over all runs
+  bool replayed = false;                // this was a replay of one recorded schedule
+  bool stopped_by_time_budget = false;  // the time budget ended exploration early
+  absl::Duration wall_time;
+  // Set when a schedule failed:
+  std::int64_t failing_iteration = -1;
+  Schedule schedule;               // the failing run's decisions
+  std::string schedule_path;       // where it was written ("" if writing failed)
+  std::string schedule_write_error;  // why writing failed, if it did
+  std::string replay_command;      // a shell command that replays it
+
+  void set_failure(Failure f) { failure_ = std::move(f); }
+
+  // One line: "explored 1000 schedules ... : no failure" or "... : deadlock: ...".
+  std::string Summary() const;
+
+ private:
+  std::optional<Failure> failure_;
+};
+
+// Prints the summary and, on failure, the full report, the schedule path and the replay command.
+std::ostream& operator<<(std::ostream& os, const Result& result);
+
+}  // namespace weave

@@ -1,0 +1,81 @@
+// weave/schedule.hpp: the recorded decisions of one run, and its file format.
+//
+// A schedule is everything needed to rerun one run exactly: which task the strategy picked at every
+// scheduling point (with the runnable set it picked from, so a replay can detect divergence), the
+// answer to every weave::choose(n), and the options that change behaviour. It is written as small,
+// versioned, human-readable text; a failing exploration writes `<out>/<test>.schedule`.
+//
+//   absl::StatusOr<weave::Schedule> s = weave::ReadScheduleFile("weave-out/Bank.Transfer.schedule");
+//   if (!s.ok()) std::cerr << s.status().message() << "\n";   // "file:line: expected ..."
+//   weave::Options o; o.replay_file = "weave-out/Bank.Transfer.schedule";
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "weave/failure.hpp"
+
+namespace weave {
+
+// One decision of a run.
+struct Decision {
+  enum class Kind : std::uint8_t { kTask, kChoice };
+  Kind kind = Kind::kTask;
+  // kTask: the picked task id. kChoice: the value chosen.
+  std::uint64_t value = 0;
+  // kChoice: the n of choose(n). kTask: number of runnable ids (they are stored in the schedule's
+  // runnable pool starting at `runnable_offset`).
+  std::uint64_t bound = 0;
+  std::uint32_t runnable_offset = 0;
+};
+
+class Schedule {
+ public:
+  // Format version written by this build; readers reject any other.
+  static constexpr int kFormatVersion = 1;
+
+  std::string test_name;     // "Suite.Name" (or the explore() name)
+  std::string strategy;      // Strategy::ToString() of the run that produced it
+  std::uint64_t seed = 0;    // Options::seed of the exploration
+  std::int64_t iteration = 0;  // which run of the exploration (0-based)
+  std::int64_t max_steps = 0;
+  bool spurious_wakeups = false;
+  std::optional<FailureKind> failure;  // the failure the run ended with, if any
+  std::string failure_message;         // its one-line message (informational)
+
+  void Clear();
+  void AddTaskDecision(TaskId picked, std::span<const TaskId> runnable);
+  void AddChoiceDecision(std::uint64_t value, std::uint64_t n);
+
+  std::size_t size() const { return decisions_.size(); }
+  const Decision& decision(std::size_t i) const { return decisions_[i]; }
+  std::span<const TaskId> runnable(const Decision& d) const {
+    return {runnable_pool_.data() + d.runnable_offset, static_cast<std::size_t>(d.bound)};
+  }
+  friend bool operator==(const Schedule& a, const Schedule& b);
+
+ private:
+  std::vector<Decision> decisions_;
+  std::vector<TaskId> runnable_pool_;
+};
+
+// Formats `schedule` as the text of a schedule file.
+std::string FormatSchedule(const Schedule& schedule);
+// Parses schedule text; `source_name` names the file in errors ("FILE:LINE: expected ...").
+absl::StatusOr<Schedule> ParseSchedule(std::string_view text, std::string_view source_name);
+// Reads and parses a schedule file.
+absl::StatusOr<Schedule> ReadScheduleFile(const std::string& path);
+// Writes `schedule` to `path` atomically (temporary file in the same directory, then rename),
+// creating the directory if needed.
+absl::Status WriteScheduleFile(const Schedule& schedule, const std::string& path);
+
+// Formats a set of task ids compactly, e.g. "0-2,5".
+std::string FormatTaskSet(std::span<const TaskId> ids);
+
+}  // namespace weave

@@ -1,0 +1,185 @@
+#include "weave/explore.hpp"
+
+#include <iostream>
+#include <stdexcept>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "internal/simulation.hpp"
+#include "internal/strategies.hpp"
+
+namespace weave {
+
+namespace detail {
+namespace {
+std::vector<ExplorationObserver*>& Observers() {
+  static auto* observers = new std::vector<ExplorationObserver*>();
+  return *observers;
+}
+
+// Calls OnExplorationBegin/End around a scope.
+class ObserverScope {
+ public:
+  explicit ObserverScope(const Options& options) {
+    for (ExplorationObserver* o : Observers()) o->OnExplorationBegin(options);
+  }
+  ~ObserverScope() {
+    for (auto it = Observers().rbegin(); it != Observers().rend(); ++it) (*it)->OnExplorationEnd();
+  }
+  ObserverScope(const ObserverScope&) = delete;
+  ObserverScope& operator=(const ObserverScope&) = delete;
+};
+
+std::string ReplayCommandFor(const std::string& test_name, const std::string& path) {
+  for (ExplorationObserver* o : Observers()) {
+    std::string command = o->ReplayCommand(test_name, path);
+    if (!command.empty()) return command;
+  }
+  return absl::StrCat("set weave::Options::replay_file = \"", path, "\" (or WEAVE_REPLAY=", path,
+                      " where the program applies weave's flags)");
+}
+}  // namespace
+
+void AddExplorationObserver(ExplorationObserver* observer) { Observers().push_back(observer); }
+
+}  // namespace detail
+
+namespace {
+
+void Validate(const Options& o) {
+  if (o.iterations < 1) throw std::invalid_argument("weave::Options::iterations must be >= 1");
+  if (o.max_steps < 1) throw std::invalid_argument("weave::Options::max_steps must be >= 1");
+  if (o.stack_size < 16 * 1024) {
+    throw std::invalid_argument("weave::Options::stack_size must be at least 16 KiB");
+  }
+}
+
+std::string NameOf(const Options& o) { return o.test_name.empty() ? "weave" : o.test_name; }
+
+// Fills the schedule's header and writes it; records the outcome in `result`.
+void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result& result) {
+  Schedule& s = result.schedule;
+  s.test_name = NameOf(options);
+  s.strategy = options.strategy.ToString();
+  s.seed = options.seed;
+  s.iteration = iteration;
+  s.max_steps = options.max_steps;
+  s.spurious_wakeups = options.spurious_wakeups;
+  s.failure = result.failure().kind;
+  s.failure_message = result.failure().message;
+  const std::string path = absl::StrCat(options.out_dir.empty() ? "." : options.out_dir, "/",
+                                        NameOf(options), ".schedule");
+  if (absl::Status st = WriteScheduleFile(s, path); st.ok()) {
+    result.schedule_path = path;
+    result.replay_command = detail::ReplayCommandFor(NameOf(options), path);
+  } else {
+    result.schedule_write_error = std::string(st.message());
+  }
+}
+
+}  // namespace
+
+Result replay(const Options& options, const Schedule& schedule,
+              const std::function<void()>& body) {
+  Validate(options);
+  Result result;
+  result.test_name = NameOf(options);
+  result.strategy = "replay";
+  result.seed = schedule.seed;
+  result.replayed = true;
+  Options run_options = options;
+  run_options.max_steps = schedule.max_steps;
+  run_options.spurious_wakeups = schedule.spurious_wakeups;
+
+  detail::ObserverScope observers(run_options);
+  const absl::Time start = absl::Now();
+  detail::ReplayStrategy replayer(schedule);
+  detail::RecordingStrategy recorder(replayer, result.schedule);
+  detail::Simulation sim(run_options, recorder);
+  recorder.BeginRun();
+  std::optional<Failure> failure = sim.Run(body);
+  if (!failure && !replayer.finished()) {
+    Failure f;
+    f.kind = FailureKind::kNondeterminism;
+    f.message = absl::StrCat("nondeterminism: the run ended after ", replayer.position(), " of ",
+                             schedule.size(), " recorded decisions");
+    f.step = sim.steps();
+    failure = std::move(f);
+  }
+  result.schedules = 1;
+  result.total_steps = sim.steps();
+  result.wall_time = absl::Now() - start;
+  result.schedule = schedule;
+  if (failure) {
+    result.failing_iteration = schedule.iteration;
+    result.set_failure(std::move(*failure));
+    result.schedule_path = options.replay_file;
+    if (!options.replay_file.empty()) {
+      result.replay_command = detail::ReplayCommandFor(NameOf(options), options.replay_file);
+    }
+  }
+  return result;
+}
+
+Result explore(const Options& options, const std::function<void()>& body) {
+  Validate(options);
+  if (!options.replay_file.empty()) {
+    absl::StatusOr<Schedule> schedule = ReadScheduleFile(options.replay_file);
+    if (schedule.ok() && !options.test_name.empty() && schedule->test_name != options.test_name) {
+      schedule = absl::InvalidArgumentError(
+          absl::StrCat(options.replay_file, ":2: expected a schedule of test '", options.test_name,
+                       "', got one of '", schedule->test_name, "'"));
+    }
+    if (!schedule.ok()) {
+      Result result;
+      result.test_name = NameOf(options);
+      result.replayed = true;
+      result.input_error = schedule.status();
+      return result;
+    }
+    return replay(options, *schedule, body);
+  }
+
+  Result result;
+  result.test_name = NameOf(options);
+  result.strategy = options.strategy.ToString();
+  result.seed = options.seed;
+  detail::ObserverScope observers(options);
+  const absl::Time start = absl::Now();
+  absl::Time next_progress = start + options.progress_interval;
+  std::unique_ptr<SchedulingStrategy> strategy = MakeStrategy(options.strategy, options.seed);
+  Schedule recording;
+  detail::RecordingStrategy recorder(*strategy, recording);
+  detail::Simulation sim(options, recorder);
+  for (std::int64_t i = 0; i < options.iterations; ++i) {
+    if (!recorder.BeginRun()) break;
+    std::optional<Failure> failure = sim.Run(body);
+    ++result.schedules;
+    result.total_steps += sim.steps();
+    if (failure) {
+      result.failing_iteration = i;
+      result.set_failure(std::move(*failure));
+      result.schedule = std::move(recording);
+      SaveFailingSchedule(options, i, result);
+      break;
+    }
+    if ((i & 15) == 15) {
+      const absl::Time now = absl::Now();
+      if (now - start >= options.time_budget) {
+        result.stopped_by_time_budget = true;
+        break;
+      }
+      if (options.progress_interval > absl::ZeroDuration() && now >= next_progress) {
+        std::cerr << "weave: " << result.test_name << ": " << (i + 1) << "/" << options.iterations
+                  << " schedules, " << absl::FormatDuration(absl::Trunc(now - start, absl::Milliseconds(1)))
+                  << std::endl;
+        next_progress = now + options.progress_interval;
+      }
+    }
+  }
+  result.wall_time = absl::Now() - start;
+  return result;
+}
+
+}  // namespace weave

@@ -1,0 +1,170 @@
+#include "weave/flags.hpp"
+
+#include <cstdlib>
+
+#include "internal/strings.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+
+namespace weave {
+
+namespace {
+
+absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Options& o);
+
+struct FlagInfo {
+  absl::string_view name;
+  absl::string_view help;
+};
+
+constexpr FlagInfo kFlags[] = {
+    {"iterations", "schedules to explore at most (default 1000)"},
+    {"seed", "seed of the random strategies (default 1)"},
+    {"strategy", "random | rr (default random)"},
+    {"replay", "replay this schedule file once instead of exploring"},
+    {"out", "directory for failing schedules (default weave-out)"},
+    {"time_budget", "stop exploring after this much wall time, e.g. 30s, 5m (default none)"},
+    {"max_steps", "scheduling steps per run before it is a livelock (default 100000)"},
+    {"stack_size", "fiber stack size, e.g. 256K, 1M (default 256K)"},
+    {"spurious_wakeups", "let condition_variable waits wake spuriously: true|false (default false)"},
+    {"progress", "print progress this often on long explorations, 0 to disable (default 10s)"},
+};
+
+absl::Status Bad(absl::string_view name, absl::string_view value, absl::string_view expected) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--weave_", name, "=", value, ": expected ", expected));
+}
+
+bool ParseBool(absl::string_view v, bool& out) {
+  const std::string s = absl::AsciiStrToLower(v);
+  if (s == "1" || s == "true" || s == "yes" || s == "on" || s.empty()) {
+    out = true;
+    return true;
+  }
+  if (s == "0" || s == "false" || s == "no" || s == "off") {
+    out = false;
+    return true;
+  }
+  return false;
+}
+
+bool ParseSize(absl::string_view v, std::size_t& out) {
+  std::uint64_t multiplier = 1;
+  if (absl::ConsumeSuffix(&v, "K") || absl::ConsumeSuffix(&v, "k")) multiplier = 1024;
+  else if (absl::ConsumeSuffix(&v, "M") || absl::ConsumeSuffix(&v, "m")) multiplier = 1024 * 1024;
+  std::uint64_t n = 0;
+  if (!absl::SimpleAtoi(v, &n) || n > (std::uint64_t{1} << 40) / multiplier) return false;
+  out = static_cast<std::size_t>(n * multiplier);
+  return true;
+}
+
+}  // namespace
+
+namespace {
+absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Options& o) {
+  if (name == "iterations") {
+    std::int64_t n = 0;
+    if (!absl::SimpleAtoi(value, &n) || n < 1) return Bad(name, value, "a positive integer");
+    o.iterations = n;
+  } else if (name == "seed") {
+    std::uint64_t n = 0;
+    if (!absl::SimpleAtoi(value, &n)) return Bad(name, value, "an unsigned 64-bit integer");
+    o.seed = n;
+  } else if (name == "strategy") {
+    absl::StatusOr<Strategy> s = Strategy::Parse(detail::SV(value));
+    if (!s.ok()) return Bad(name, value, "one of random, rr");
+    o.strategy = *s;
+  } else if (name == "replay") {
+    if (value.empty()) return Bad(name, value, "a schedule file path");
+    o.replay_file = std::string(value);
+  } else if (name == "out") {
+    if (value.empty()) return Bad(name, value, "a directory path");
+    o.out_dir = std::string(value);
+  } else if (name == "time_budget") {
+    absl::Duration d;
+    if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration()) {
+      return Bad(name, value, "a positive duration such as 30s or 5m");
+    }
+    o.time_budget = d;
+  } else if (name == "max_steps") {
+    std::int64_t n = 0;
+    if (!absl::SimpleAtoi(value, &n) || n < 1) return Bad(name, value, "a positive integer");
+    o.max_steps = n;
+  } else if (name == "stack_size") {
+    std::size_t n = 0;
+    if (!ParseSize(value, n) || n < 16 * 1024) {
+      return Bad(name, value, "a size of at least 16K, such as 256K or 1M");
+    }
+    o.stack_size = n;
+  } else if (name == "spurious_wakeups") {
+    if (!ParseBool(value, o.spurious_wakeups)) return Bad(name, value, "true or false");
+  } else if (name == "progress") {
+    absl::Duration d;
+    if (value == "0") {
+      d = absl::ZeroDuration();
+    } else if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration()) {
+      return Bad(name, value, "a duration such as 10s, or 0");
+    }
+    o.progress_interval = d;
+  } else {
+    std::string known;
+    for (const FlagInfo& f : kFlags) absl::StrAppend(&known, known.empty() ? "" : ", ", f.name);
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flag --weave_", name, " (known: ", known, "; see --weave_help)"));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status ApplyFlag(std::string_view name, std::string_view value, Options& options) {
+  return ApplyFlagImpl(detail::AV(name), detail::AV(value), options);
+}
+
+absl::Status ApplyEnvironmentAndFlags(std::span<const std::string> args, Options& options) {
+  for (const FlagInfo& f : kFlags) {
+    const std::string var = absl::StrCat("WEAVE_", absl::AsciiStrToUpper(f.name));
+    if (const char* value = std::getenv(var.c_str()); value != nullptr) {
+      if (absl::Status s = ApplyFlagImpl(f.name, value, options); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("environment variable ", var, ": ", s.message()));
+      }
+    }
+  }
+  for (const std::string& arg : args) {
+    absl::string_view a = arg;
+    if (!absl::ConsumePrefix(&a, "--weave_")) continue;
+    if (a == "help") continue;
+    const std::size_t eq = a.find('=');
+    const absl::string_view name = a.substr(0, eq);
+    const absl::string_view value = eq == absl::string_view::npos ? "" : a.substr(eq + 1);
+    if (eq == absl::string_view::npos && name != "spurious_wakeups") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--weave_", name, ": expected --weave_", name, "=VALUE"));
+    }
+    if (absl::Status s = ApplyFlagImpl(name, value, options); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+bool WantsFlagsHelp(std::span<const std::string> args) {
+  for (const std::string& a : args) {
+    if (a == "--weave_help") return true;
+  }
+  return false;
+}
+
+std::string FlagsHelp() {
+  std::string out =
+      "weave flags (each also as an environment variable, e.g. WEAVE_ITERATIONS; flags win):\n";
+  for (const FlagInfo& f : kFlags) {
+    std::string flag = absl::StrCat("  --weave_", f.name, "=...");
+    flag.resize(std::max<std::size_t>(flag.size() + 1, 32), ' ');
+    absl::StrAppend(&out, flag, f.help, "\n");
+  }
+  return out;
+}
+
+}  // namespace weave

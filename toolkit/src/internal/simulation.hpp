@@ -1,0 +1,168 @@
+// Internal: the state of one run and the scheduler that drives it.
+//
+// One Simulation is reused for every run of an exploration, so task records, the runnable set and
+// the timer heap keep their capacity and a steady-state step allocates nothing.
+//
+// Invariants (checked by CheckInvariants in debug builds):
+//  - runnable_ holds exactly the ids of tasks in state kRunnable, sorted ascending.
+//  - a task is in at most one WaitQueue; queue != nullptr iff it is linked into that queue.
+//  - current_ is the task whose code is executing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "weave/detail/runtime.hpp"
+#include "weave/failure.hpp"
+#include "weave/options.hpp"
+#include "weave/strategy.hpp"
+#include "weave/task_backend.hpp"
+
+namespace weave::detail {
+
+enum class TaskState : std::uint8_t { kRunnable, kBlocked, kFinished };
+
+struct TaskRecord {
+  TaskId id = kNoTask;
+  std::string name;
+  TaskKind kind = TaskKind::kFiber;
+  TaskState state = TaskState::kRunnable;
+  TaskId parent = kNoTask;
+  std::unique_ptr<TaskBackend> backend;
+
+  // Wait-queue links (intrusive).
+  WaitQueue* queue = nullptr;
+  TaskRecord* prev = nullptr;
+  TaskRecord* next = nullptr;
+  // Set by a wake between Enqueue and the end of Block; cleared when Block returns.
+  bool woken = false;
+  WakeReason wake_reason = WakeReason::kNotified;
+  // Timer: valid while timer_deadline != kNoDeadline; heap entries with another token are stale.
+  Nanos timer_deadline = kNoDeadline;
+  std::uint64_t timer_token = 0;
+
+  // What it did last (reports). Object ids index Simulation::objects_.
+  Operation last_op = Operation::kStart;
+  std::int32_t last_object = -1;
+  // While blocked: on which object (pointer valid while blocked) or task (joins).
+  const SyncObject* blocked_object = nullptr;
+  TaskId blocked_on_task = kNoTask;
+  Operation blocked_op = Operation::kStart;
+
+  WaitQueue joiners;
+  bool joined = false;
+
+  void Reset(TaskId new_id, std::string_view new_name, TaskKind new_kind, TaskId new_parent);
+};
+
+struct ObjectInfo {
+  ObjectKind kind;
+  std::string name;
+};
+
+class Simulation {
+ public:
+  // `strategy` must outlive the simulation.
+  Simulation(const Options& options, SchedulingStrategy& strategy);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // The simulation running on this thread, or null.
+  static Simulation* Current() { return current_simulation_; }
+
+  // Runs `body` once as task 0 on the calling thread. Returns the run's failure, if any.
+  std::optional<Failure> Run(const std::function<void()>& body);
+
+  std::int64_t steps() const { return step_; }
+  std::uint64_t run_serial() const { return run_serial_; }
+  const Options& options() const { return options_; }
+
+  // --- the runtime API (see weave/detail/runtime.hpp) ---
+  void SchedulingPoint(Operation op, const SyncObject* object);
+  void Enqueue(WaitQueue& queue);
+  WakeReason Block(Operation op, const SyncObject* object, Nanos deadline);
+  void Dequeue(WaitQueue& queue);
+  bool WakeOne(WaitQueue& queue);
+  void WakeAt(WaitQueue& queue, std::size_t index);
+  std::size_t WakeAll(WaitQueue& queue);
+  // Unlinks every waiter of a queue that is being destroyed (they get kAborted when resumed).
+  void DetachAll(WaitQueue& queue);
+  std::uint64_t Choose(std::uint64_t n);
+  void ReportFailure(FailureKind kind, std::string message, std::string details,
+                     const SourcePosition& where, bool stop_now);
+  std::int32_t RegisterObject(ObjectKind kind, const std::string& name);
+  std::string DescribeObject(std::int32_t id) const;
+
+  TaskRecord& current() { return *current_; }
+  Nanos now() const { return now_; }
+  bool aborting() const { return aborting_; }
+
+  // --- the adapter API (see weave/task_backend.hpp) ---
+  TaskId CreateTask(std::string_view name, TaskKind kind, std::unique_ptr<TaskBackend> backend);
+  TaskBackend* root_backend() { return root_backend_.get(); }
+  void InstallRootBackend(std::unique_ptr<TaskBackend> backend);
+  TaskBackend& FinishCurrentTask();
+
+  // --- joins ---
+  void Join(TaskId id, std::uint64_t run_serial, const SourcePosition& where);
+
+ private:
+  void ResetForRun();
+  TaskRecord& task(TaskId id) { return *tasks_[static_cast<std::size_t>(id)]; }
+  TaskBackend& BackendOf(TaskRecord& t);
+  void NoteOperation(TaskRecord& t, Operation op, const SyncObject* object);
+  void MakeRunnable(TaskRecord& t);
+  void MakeBlocked(TaskRecord& t);
+  void Unlink(TaskRecord& t);
+  void Wake(TaskRecord& t, WakeReason reason);
+  // Picks the next task (advancing virtual time when needed) and switches to it if it is not the
+  // current task. Returns once the current task runs again.
+  void Reschedule();
+  // Picks who runs next; kNoTask when the run must stop (a failure has been reported).
+  TaskId PickNext();
+  bool FireEarliestTimers();
+  void SwitchTo(TaskRecord& next);
+  // Called when the current task observes that the run is stopping: unwinds it (throws RunAborted)
+  // unless it is already unwinding. Task 0 first unwinds every other task, so their destructors
+  // run while the body's locals still exist.
+  WakeReason StopCurrentTask();
+  void UnwindOtherTasks();
+  void AbandonUnfinishedTasks();
+  void ReportDeadlock();
+  void ReportLivelock();
+  std::string DescribeTaskState(const TaskRecord& t) const;
+  std::string DescribeTask(const TaskRecord& t) const;
+  std::vector<TaskSnapshot> SnapshotTasks() const;
+  void CheckInvariants() const;
+
+  static thread_local Simulation* current_simulation_;
+
+  const Options& options_;
+  SchedulingStrategy& strategy_;
+  std::unique_ptr<TaskBackend> root_backend_;
+  std::vector<std::unique_ptr<TaskRecord>> tasks_;  // pool; the first task_count_ are this run's
+  std::size_t task_count_ = 0;
+  std::vector<TaskId> runnable_;
+  struct Timer {
+    Nanos deadline;
+    TaskId task;
+    std::uint64_t token;
+  };
+  // Heap order: the earliest deadline on top, ties by ascending task id.
+  static bool TimerLater(const Timer& a, const Timer& b);
+  std::vector<Timer> timers_;
+  std::vector<ObjectInfo> objects_;
+  TaskRecord* current_ = nullptr;
+  Nanos now_ = 0;
+  std::int64_t step_ = 0;
+  std::uint64_t run_serial_ = 0;
+  bool aborting_ = false;
+  std::optional<Failure> failure_;
+};
+
+}  // namespace weave::detail

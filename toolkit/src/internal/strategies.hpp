@@ -1,0 +1,76 @@
+// Internal: the strategy implementations, one file each under src/strategies/.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "internal/random.hpp"
+#include "weave/schedule.hpp"
+#include "weave/strategy.hpp"
+
+namespace weave::detail {
+
+// Uniformly random pick at every scheduling point. Run i is seeded with MixSeed(seed ^ i), so any
+// run can be regenerated from (seed, i) alone.
+class RandomStrategy final : public SchedulingStrategy {
+ public:
+  explicit RandomStrategy(std::uint64_t seed) : seed_(seed) {}
+  bool BeginRun() override;
+  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override;
+  std::uint64_t PickChoice(std::uint64_t n) override;
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t run_ = 0;
+  Random random_;
+};
+
+// Round-robin: at each scheduling point the next runnable task after the current one (by id,
+// wrapping) runs. Data choices answer 0. Makes exactly one run: it is deterministic.
+class RoundRobinStrategy final : public SchedulingStrategy {
+ public:
+  bool BeginRun() override;
+  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override;
+  std::uint64_t PickChoice(std::uint64_t n) override;
+
+ private:
+  bool started_ = false;
+};
+
+// Replays a recorded schedule and checks, at every step, that the program offers the same
+// runnable set (and the same choose(n)) as the recording. One run.
+class ReplayStrategy final : public SchedulingStrategy {
+ public:
+  explicit ReplayStrategy(const Schedule& schedule) : schedule_(schedule) {}
+  bool BeginRun() override;
+  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override;
+  std::uint64_t PickChoice(std::uint64_t n) override;
+  std::string Divergence() const override { return divergence_; }
+  // Decisions consumed so far, and whether every recorded decision was consumed.
+  std::size_t position() const { return position_; }
+  bool finished() const { return position_ == schedule_.size(); }
+
+ private:
+  const Schedule& schedule_;
+  std::size_t position_ = 0;
+  bool started_ = false;
+  std::string divergence_;
+};
+
+// Wraps any strategy and records every decision it makes into a Schedule (cleared at each run).
+class RecordingStrategy final : public SchedulingStrategy {
+ public:
+  RecordingStrategy(SchedulingStrategy& inner, Schedule& out) : inner_(inner), out_(out) {}
+  bool BeginRun() override;
+  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override;
+  std::uint64_t PickChoice(std::uint64_t n) override;
+  std::string Divergence() const override { return inner_.Divergence(); }
+
+ private:
+  SchedulingStrategy& inner_;
+  Schedule& out_;
+};
+
+}  // namespace weave::detail

@@ -1,0 +1,53 @@
+#include "weave/latch.hpp"
+
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+
+namespace weave {
+
+latch::latch(std::ptrdiff_t expected, std::string_view name)
+    : SyncObject(detail::ObjectKind::kLatch, name), count_(expected) {
+  if (expected < 0) {
+    throw std::invalid_argument(absl::StrCat("weave::latch: negative count ", expected));
+  }
+}
+
+latch::~latch() {
+  detail::CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it");
+}
+
+void latch::count_down(std::ptrdiff_t n, std::source_location where) {
+  detail::SchedulingPoint(detail::Operation::kArrive, this);
+  if (n < 0 || n > count_) {
+    const std::string what = absl::StrCat("count_down(", n, ") on ", Describe(), " with count ",
+                                          count_, (n < 0 ? ": negative" : ": below zero"));
+    if (!detail::InSimulation()) throw std::logic_error(absl::StrCat("weave: ", what));
+    detail::ReportMisuse(what, where);
+    return;
+  }
+  count_ -= n;
+  if (count_ == 0) detail::WakeAll(waiters_);
+}
+
+bool latch::try_wait() const {
+  detail::SchedulingPoint(detail::Operation::kWait, this);
+  return count_ == 0;
+}
+
+void latch::wait(std::source_location /*where*/) const {
+  detail::SchedulingPoint(detail::Operation::kWait, this);
+  while (count_ != 0) {
+    if (!detail::InSimulation()) throw std::logic_error("weave::latch: wait() would block outside a simulation");
+    if (detail::Wait(waiters_, detail::Operation::kWait, this) == detail::WakeReason::kAborted) {
+      return;
+    }
+  }
+}
+
+void latch::arrive_and_wait(std::ptrdiff_t n, std::source_location where) {
+  count_down(n, where);
+  wait(where);
+}
+
+}  // namespace weave

@@ -1,0 +1,76 @@
+#include "weave/result.hpp"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+
+namespace weave {
+
+namespace {
+std::string FormatVirtualTime(std::int64_t ns) {
+  return absl::FormatDuration(absl::Nanoseconds(ns));
+}
+}  // namespace
+
+std::ostream& operator<<(std::ostream& os, const Failure& f) {
+  os << "weave: failure: " << FailureKindName(f.kind) << ": " << f.message << "\n";
+  os << "  at step " << f.step << ", virtual time " << FormatVirtualTime(f.time_ns);
+  if (f.task != kNoTask) os << ", in task " << f.task << " '" << f.task_name << "'";
+  if (f.where.known()) os << ", at " << f.where.file << ":" << f.where.line;
+  os << "\n";
+  if (!f.details.empty()) {
+    for (absl::string_view line : absl::StrSplit(f.details, '\n')) os << "  " << line << "\n";
+  }
+  if (!f.tasks.empty()) {
+    std::size_t width = 0;
+    for (const TaskSnapshot& t : f.tasks) {
+      width = std::max(width, absl::StrCat(t.id, " '", t.name, "'").size());
+    }
+    os << "  tasks:\n";
+    for (const TaskSnapshot& t : f.tasks) {
+      std::string label = absl::StrCat(t.id, " '", t.name, "'");
+      label.resize(width, ' ');
+      os << "    " << label << "  " << t.state << "; last: " << t.last_operation << "\n";
+    }
+  }
+  return os;
+}
+
+std::string Result::Summary() const {
+  const std::string elapsed =
+      absl::FormatDuration(absl::Trunc(wall_time, absl::Microseconds(100)));
+  if (!input_error.ok()) {
+    return absl::StrCat("weave: ", test_name, ": cannot run: ", input_error.message());
+  }
+  if (replayed) {
+    return absl::StrCat("weave: ", test_name, ": replayed ", schedule.size(),
+                        " recorded decisions in ", elapsed, ": ",
+                        ok() ? "no failure" : "failure reproduced");
+  }
+  if (ok()) {
+    return absl::StrCat("weave: ", test_name, ": explored ", schedules, " schedules (strategy ",
+                        strategy, ", seed ", seed, ", ", total_steps, " steps) in ", elapsed,
+                        stopped_by_time_budget ? " (stopped by the time budget)" : "",
+                        ": no failure");
+  }
+  return absl::StrCat("weave: ", test_name, ": schedule ", failing_iteration + 1, " of the ",
+                      schedules, " explored failed (strategy ", strategy, ", seed ", seed,
+                      ") after ", elapsed);
+}
+
+std::ostream& operator<<(std::ostream& os, const Result& r) {
+  os << r.Summary() << "\n";
+  if (r.ok() || !r.input_error.ok()) return os;
+  os << r.failure();
+  if (!r.schedule_path.empty()) {
+    if (!r.replayed) os << "weave: schedule written to " << r.schedule_path << "\n";
+    if (!r.replay_command.empty()) os << "weave: replay with: " << r.replay_command << "\n";
+  } else if (!r.schedule_write_error.empty()) {
+    os << "weave: could not write the schedule: " << r.schedule_write_error << "\n";
+  }
+  return os;
+}
+
+}  // namespace weave

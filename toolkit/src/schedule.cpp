@@ -1,0 +1,336 @@
+#include "weave/schedule.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "internal/strings.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace weave {
+
+void Schedule::Clear() {
+  decisions_.clear();
+  runnable_pool_.clear();
+}
+
+void Schedule::AddTaskDecision(TaskId picked, std::span<const TaskId> runnable) {
+  Decision d;
+  d.kind = Decision::Kind::kTask;
+  d.value = static_cast<std::uint64_t>(picked);
+  d.bound = runnable.size();
+  d.runnable_offset = static_cast<std::uint32_t>(runnable_pool_.size());
+  runnable_pool_.insert(runnable_pool_.end(), runnable.begin(), runnable.end());
+  decisions_.push_back(d);
+}
+
+void Schedule::AddChoiceDecision(std::uint64_t value, std::uint64_t n) {
+  Decision d;
+  d.kind = Decision::Kind::kChoice;
+  d.value = value;
+  d.bound = n;
+  decisions_.push_back(d);
+}
+
+bool operator==(const Schedule& a, const Schedule& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const Decision& x = a.decision(i);
+    const Decision& y = b.decision(i);
+    if (x.kind != y.kind || x.value != y.value || x.bound != y.bound) return false;
+    if (x.kind == Decision::Kind::kTask) {
+      auto rx = a.runnable(x);
+      auto ry = b.runnable(y);
+      if (!std::equal(rx.begin(), rx.end(), ry.begin(), ry.end())) return false;
+    }
+  }
+  return a.test_name == b.test_name && a.strategy == b.strategy && a.seed == b.seed &&
+         a.iteration == b.iteration && a.max_steps == b.max_steps &&
+         a.spurious_wakeups == b.spurious_wakeups && a.failure == b.failure;
+}
+
+std::string FormatTaskSet(std::span<const TaskId> ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size();) {
+    std::size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    absl::StrAppend(&out, ids[i]);
+    if (j > i) absl::StrAppend(&out, "-", ids[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string FormatSchedule(const Schedule& s) {
+  std::string out;
+  absl::StrAppend(&out, "weave-schedule ", Schedule::kFormatVersion, "\n");
+  absl::StrAppend(&out, "test ", absl::CEscape(s.test_name), "\n");
+  absl::StrAppend(&out, "strategy ", absl::CEscape(s.strategy), "\n");
+  absl::StrAppend(&out, "seed ", s.seed, "\n");
+  absl::StrAppend(&out, "iteration ", s.iteration, "\n");
+  absl::StrAppend(&out, "max-steps ", s.max_steps, "\n");
+  absl::StrAppend(&out, "spurious-wakeups ", s.spurious_wakeups ? 1 : 0, "\n");
+  absl::StrAppend(&out, "failure ", s.failure ? detail::AV(FailureKindName(*s.failure)) : "none", "\n");
+  absl::StrAppend(&out, "message ", absl::CEscape(s.failure_message), "\n");
+  absl::StrAppend(&out, "decisions ", s.size(), "\n");
+  absl::StrAppend(&out, "# t <picked task> <runnable tasks> | c <value> <n of choose(n)>\n");
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const Decision& d = s.decision(i);
+    if (d.kind == Decision::Kind::kTask) {
+      absl::StrAppend(&out, "t ", d.value, " ", FormatTaskSet(s.runnable(d)), "\n");
+    } else {
+      absl::StrAppend(&out, "c ", d.value, " ", d.bound, "\n");
+    }
+  }
+  out += "end\n";
+  return out;
+}
+
+namespace {
+
+class Parser {
+ public:
+  Parser(absl::string_view text, absl::string_view source) : source_(source) {
+    lines_ = absl::StrSplit(text, '\n');
+    // A final newline yields one empty trailing piece.
+    if (!lines_.empty() && lines_.back().empty()) lines_.pop_back();
+  }
+
+  absl::Status Error(absl::string_view expected, absl::string_view got) const {
+    return absl::InvalidArgumentError(absl::StrCat(source_, ":", line_no_, ": expected ", expected,
+                                                   got.empty() ? "" : ", got '",
+                                                   got.substr(0, 80), got.empty() ? "" : "'"));
+  }
+
+  // Returns the next non-comment line, or an error naming `expected` at end of input.
+  absl::StatusOr<absl::string_view> Next(absl::string_view expected) {
+    while (index_ < lines_.size()) {
+      absl::string_view line = lines_[index_++];
+      line_no_ = static_cast<int>(index_);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty() || line.front() == '#') continue;
+      return line;
+    }
+    line_no_ = static_cast<int>(lines_.size()) + 1;
+    return absl::InvalidArgumentError(absl::StrCat(source_, ":", line_no_, ": expected ", expected,
+                                                   ", got end of file (truncated?)"));
+  }
+
+  // Reads "key value" and returns value.
+  absl::StatusOr<absl::string_view> Field(absl::string_view key) {
+    const std::string expected = absl::StrCat("'", key, " <value>'");
+    auto line = Next(expected);
+    if (!line.ok()) return line.status();
+    absl::string_view l = *line;
+    if (!absl::ConsumePrefix(&l, key) || (!l.empty() && !absl::ConsumePrefix(&l, " "))) {
+      return Error(expected, *line);
+    }
+    return l;
+  }
+
+  template <class Int>
+  absl::StatusOr<Int> IntField(absl::string_view key) {
+    auto v = Field(key);
+    if (!v.ok()) return v.status();
+    Int out{};
+    if (!absl::SimpleAtoi(*v, &out)) {
+      return Error(absl::StrCat("an integer after '", key, "'"), lines_[index_ - 1]);
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::string> TextField(absl::string_view key) {
+    auto v = Field(key);
+    if (!v.ok()) return v.status();
+    std::string out;
+    std::string error;
+    if (!absl::CUnescape(*v, &out, &error)) {
+      return Error(absl::StrCat("a C-escaped string after '", key, "' (", error, ")"),
+                   lines_[index_ - 1]);
+    }
+    return out;
+  }
+
+  int line_no() const { return line_no_; }
+  absl::string_view current_line() const { return lines_[index_ - 1]; }
+
+ private:
+  absl::string_view source_;
+  std::vector<absl::string_view> lines_;
+  std::size_t index_ = 0;
+  int line_no_ = 0;
+};
+
+bool ParseTaskSet(absl::string_view text, std::vector<TaskId>& out) {
+  out.clear();
+  if (text.empty()) return false;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    std::pair<absl::string_view, absl::string_view> range = absl::StrSplit(part, '-');
+    TaskId lo = 0;
+    TaskId hi = 0;
+    if (!absl::SimpleAtoi(range.first, &lo) || lo < 0) return false;
+    hi = lo;
+    if (!range.second.empty() && (!absl::SimpleAtoi(range.second, &hi) || hi < lo)) return false;
+    if (!out.empty() && lo <= out.back()) return false;  // strictly ascending
+    if (hi - lo > 1'000'000) return false;
+    for (TaskId id = lo; id <= hi; ++id) out.push_back(id);
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_view source_in) {
+  const absl::string_view text = detail::AV(text_in);
+  Parser p(text, detail::AV(source_in));
+  Schedule s;
+  const std::string header = absl::StrCat("weave-schedule ", Schedule::kFormatVersion);
+  auto first = p.Next(absl::StrCat("'", header, "'"));
+  if (!first.ok()) return first.status();
+  {
+    absl::string_view l = *first;
+    int version = 0;
+    if (!absl::ConsumePrefix(&l, "weave-schedule ") || !absl::SimpleAtoi(l, &version)) {
+      return p.Error(absl::StrCat("'", header, "' (is this a weave schedule file?)"), *first);
+    }
+    if (version != Schedule::kFormatVersion) {
+      return p.Error(absl::StrCat("format version ", Schedule::kFormatVersion,
+                                  " (this build reads only that version)"),
+                     *first);
+    }
+  }
+  auto test = p.TextField("test");
+  if (!test.ok()) return test.status();
+  s.test_name = *test;
+  auto strategy = p.TextField("strategy");
+  if (!strategy.ok()) return strategy.status();
+  s.strategy = *strategy;
+  auto seed = p.IntField<std::uint64_t>("seed");
+  if (!seed.ok()) return seed.status();
+  s.seed = *seed;
+  auto iteration = p.IntField<std::int64_t>("iteration");
+  if (!iteration.ok()) return iteration.status();
+  s.iteration = *iteration;
+  auto max_steps = p.IntField<std::int64_t>("max-steps");
+  if (!max_steps.ok()) return max_steps.status();
+  if (*max_steps <= 0) return p.Error("a positive max-steps", p.current_line());
+  s.max_steps = *max_steps;
+  auto spurious = p.IntField<int>("spurious-wakeups");
+  if (!spurious.ok()) return spurious.status();
+  if (*spurious != 0 && *spurious != 1) return p.Error("spurious-wakeups 0 or 1", p.current_line());
+  s.spurious_wakeups = *spurious == 1;
+  auto failure = p.Field("failure");
+  if (!failure.ok()) return failure.status();
+  if (*failure != "none") {
+    s.failure = ParseFailureKind(detail::SV(*failure));
+    if (!s.failure) {
+      return p.Error("a failure kind (none, assertion, deadlock, ...)", p.current_line());
+    }
+  }
+  auto message = p.TextField("message");
+  if (!message.ok()) return message.status();
+  s.failure_message = *message;
+  auto count = p.IntField<std::int64_t>("decisions");
+  if (!count.ok()) return count.status();
+  if (*count < 0 || *count > 100'000'000) return p.Error("a decision count", p.current_line());
+
+  std::vector<TaskId> set;
+  for (std::int64_t i = 0; i < *count; ++i) {
+    auto line = p.Next(absl::StrCat("decision ", i + 1, " of ", *count));
+    if (!line.ok()) return line.status();
+    std::vector<absl::string_view> f = absl::StrSplit(*line, ' ');
+    if (f.size() == 3 && f[0] == "t") {
+      TaskId picked = 0;
+      if (!absl::SimpleAtoi(f[1], &picked) || picked < 0 || !ParseTaskSet(f[2], set)) {
+        return p.Error("'t <task> <ascending task set like 0-2,5>'", *line);
+      }
+      if (!std::binary_search(set.begin(), set.end(), picked)) {
+        return p.Error("a picked task that is in the runnable set", *line);
+      }
+      s.AddTaskDecision(picked, set);
+    } else if (f.size() == 3 && f[0] == "c") {
+      std::uint64_t value = 0;
+      std::uint64_t n = 0;
+      if (!absl::SimpleAtoi(f[1], &value) || !absl::SimpleAtoi(f[2], &n) || n == 0 || value >= n) {
+        return p.Error("'c <value> <n>' with value < n", *line);
+      }
+      s.AddChoiceDecision(value, n);
+    } else {
+      return p.Error("a decision 't <task> <set>' or 'c <value> <n>'", *line);
+    }
+  }
+  auto end = p.Next("'end'");
+  if (!end.ok()) return end.status();
+  if (*end != "end") {
+    return p.Error(absl::StrCat("'end' after ", *count, " decisions"), *end);
+  }
+  return s;
+}
+
+absl::StatusOr<Schedule> ReadScheduleFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat(path, ": cannot open schedule file: ", std::strerror(errno)));
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  return ParseSchedule(buffer.str(), path);
+}
+
+absl::Status WriteScheduleFile(const Schedule& schedule, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target(path);
+  if (target.has_parent_path()) {
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat(path, ": cannot create directory ",
+                                                 target.parent_path().string(), ": ",
+                                                 ec.message()));
+    }
+  }
+  const std::string text = FormatSchedule(schedule);
+  const std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat(temp, ": cannot create: ", std::strerror(errno)));
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int saved = errno;
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return absl::UnavailableError(absl::StrCat(temp, ": write failed: ", std::strerror(saved)));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int saved = errno;
+    ::unlink(temp.c_str());
+    return absl::UnavailableError(absl::StrCat(temp, ": flush failed: ", std::strerror(saved)));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(temp.c_str());
+    return absl::UnavailableError(
+        absl::StrCat(path, ": cannot rename temporary file into place: ", std::strerror(saved)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace weave

@@ -1,0 +1,127 @@
+#include "weave/shared_mutex.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+
+namespace weave {
+
+shared_mutex::~shared_mutex() {
+  detail::CheckDestroyed(*this, waiters_,
+                         writer_ != kNoTask    ? absl::StrCat("while locked by task ", writer_)
+                         : !readers_.empty()   ? "while held shared"
+                         : !waiters_.empty()   ? "while tasks wait on it"
+                                               : "");
+}
+
+void shared_mutex::ForgetEarlierRun() {
+  writer_ = kNoTask;
+  readers_.clear();
+  waiters_.Forget();
+}
+
+void shared_mutex::AppendHolders(std::vector<TaskId>& holders) const {
+  if (writer_ != kNoTask) holders.push_back(writer_);
+  for (TaskId r : readers_) {
+    if (std::find(holders.begin(), holders.end(), r) == holders.end()) holders.push_back(r);
+  }
+}
+
+void shared_mutex::RequireSimulation(const char* what) const {
+  if (!detail::InSimulation()) {
+    throw std::logic_error(absl::StrCat("weave::shared_mutex::", what, " outside a simulation"));
+  }
+}
+
+void shared_mutex::lock(std::source_location where) {
+  RequireSimulation("lock");
+  detail::SchedulingPoint(detail::Operation::kLock, this);
+  const TaskId me = detail::CurrentTask();
+  for (;;) {
+    if (writer_ == kNoTask && readers_.empty()) {
+      writer_ = me;
+      return;
+    }
+    if (writer_ == me || std::find(readers_.begin(), readers_.end(), me) != readers_.end()) {
+      detail::ReportFailure(FailureKind::kDeadlock,
+                            absl::StrCat("self-deadlock: task ", me, " locks ", Describe(),
+                                         " exclusively while it already holds it"),
+                            "", detail::ToPosition(where), /*stop_now=*/true);
+      return;
+    }
+    if (detail::Wait(waiters_, detail::Operation::kLock, this) != detail::WakeReason::kNotified) {
+      return;
+    }
+  }
+}
+
+bool shared_mutex::try_lock(std::source_location /*where*/) {
+  RequireSimulation("try_lock");
+  detail::SchedulingPoint(detail::Operation::kTryLock, this);
+  if (writer_ != kNoTask || !readers_.empty()) return false;
+  writer_ = detail::CurrentTask();
+  return true;
+}
+
+void shared_mutex::unlock(std::source_location where) {
+  RequireSimulation("unlock");
+  detail::SchedulingPoint(detail::Operation::kUnlock, this);
+  const TaskId me = detail::CurrentTask();
+  if (writer_ != me) {
+    detail::ReportMisuse(absl::StrCat("task ", me, " unlocks ", Describe(),
+                                      ", which it does not hold exclusively"),
+                         where);
+    return;
+  }
+  writer_ = kNoTask;
+  detail::WakeAll(waiters_);
+}
+
+void shared_mutex::lock_shared(std::source_location where) {
+  RequireSimulation("lock_shared");
+  detail::SchedulingPoint(detail::Operation::kLockShared, this);
+  const TaskId me = detail::CurrentTask();
+  for (;;) {
+    if (writer_ == kNoTask) {
+      readers_.push_back(me);
+      return;
+    }
+    if (writer_ == me) {
+      detail::ReportFailure(FailureKind::kDeadlock,
+                            absl::StrCat("self-deadlock: task ", me, " locks ", Describe(),
+                                         " shared while it holds it exclusively"),
+                            "", detail::ToPosition(where), /*stop_now=*/true);
+      return;
+    }
+    if (detail::Wait(waiters_, detail::Operation::kLockShared, this) !=
+        detail::WakeReason::kNotified) {
+      return;
+    }
+  }
+}
+
+bool shared_mutex::try_lock_shared(std::source_location /*where*/) {
+  RequireSimulation("try_lock_shared");
+  detail::SchedulingPoint(detail::Operation::kTryLock, this);
+  if (writer_ != kNoTask) return false;
+  readers_.push_back(detail::CurrentTask());
+  return true;
+}
+
+void shared_mutex::unlock_shared(std::source_location where) {
+  RequireSimulation("unlock_shared");
+  detail::SchedulingPoint(detail::Operation::kUnlockShared, this);
+  const TaskId me = detail::CurrentTask();
+  auto it = std::find(readers_.begin(), readers_.end(), me);
+  if (it == readers_.end()) {
+    detail::ReportMisuse(
+        absl::StrCat("task ", me, " unlock_shared() on ", Describe(), ", which it does not hold shared"),
+        where);
+    return;
+  }
+  readers_.erase(it);
+  if (readers_.empty()) detail::WakeAll(waiters_);
+}
+
+}  // namespace weave

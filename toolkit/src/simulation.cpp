@@ -1,0 +1,730 @@
+#include "internal/simulation.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <typeinfo>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "internal/demangle.hpp"
+#include "internal/strings.hpp"
+
+namespace weave::detail {
+
+thread_local Simulation* Simulation::current_simulation_ = nullptr;
+
+namespace {
+
+// Process-wide, only ever compared for equality: tells objects and handles which run they saw.
+std::atomic<std::uint64_t> g_next_run_serial{1};
+
+constexpr TaskId kRootTask = 0;
+
+bool Unwinding() { return std::uncaught_exceptions() > 0; }
+
+std::string FormatNanos(Nanos t) { return absl::FormatDuration(absl::Nanoseconds(t)); }
+
+}  // namespace
+
+void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_kind,
+                       TaskId new_parent) {
+  id = new_id;
+  name.assign(new_name.data(), new_name.size());
+  kind = new_kind;
+  state = TaskState::kRunnable;
+  parent = new_parent;
+  backend.reset();
+  queue = nullptr;
+  prev = next = nullptr;
+  woken = false;
+  wake_reason = WakeReason::kNotified;
+  timer_deadline = kNoDeadline;
+  ++timer_token;
+  last_op = Operation::kStart;
+  last_object = -1;
+  blocked_object = nullptr;
+  blocked_on_task = kNoTask;
+  blocked_op = Operation::kStart;
+  joiners.Forget();
+  joined = false;
+}
+
+Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
+    : options_(options), strategy_(strategy) {}
+
+Simulation::~Simulation() {
+  for (auto& t : tasks_) t->backend.reset();
+}
+
+void Simulation::ResetForRun() {
+  for (std::size_t i = 0; i < task_count_; ++i) tasks_[i]->backend.reset();
+  task_count_ = 0;
+  runnable_.clear();
+  timers_.clear();
+  objects_.clear();
+  now_ = 0;
+  step_ = 0;
+  run_serial_ = g_next_run_serial.fetch_add(1, std::memory_order_relaxed);
+  aborting_ = false;
+  failure_.reset();
+  if (tasks_.empty()) tasks_.push_back(std::make_unique<TaskRecord>());
+  tasks_[0]->Reset(kRootTask, "main", TaskKind::kBody, kNoTask);
+  task_count_ = 1;
+  runnable_.push_back(kRootTask);
+  current_ = tasks_[0].get();
+}
+
+std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
+  if (current_simulation_ != nullptr) {
+    throw std::logic_error("weave::explore called inside a simulation (nesting is not supported)");
+  }
+  ResetForRun();
+  current_simulation_ = this;
+  try {
+    body();
+  } catch (const RunAborted&) {
+    // The run was stopped; the failure is already recorded.
+  } catch (...) {
+    ReportUncaughtException(std::current_exception());
+  }
+  TaskRecord& root = task(kRootTask);
+  root.state = TaskState::kFinished;
+  runnable_.erase(std::remove(runnable_.begin(), runnable_.end(), kRootTask), runnable_.end());
+  if (!aborting_) {
+    std::string leaked;
+    for (std::size_t i = 1; i < task_count_; ++i) {
+      const TaskRecord& t = *tasks_[i];
+      if (t.state != TaskState::kFinished) {
+        absl::StrAppend(&leaked, "\n  ", DescribeTask(t), ": ", DescribeTaskState(t));
+      }
+    }
+    if (!leaked.empty()) {
+      ReportFailure(FailureKind::kLeakedTask,
+                    "tasks still alive when the body returned (join them before returning)",
+                    absl::StrCat("leaked tasks:", leaked), {}, /*stop_now=*/false);
+    }
+  }
+  aborting_ = true;
+  // The body's locals are gone, so tasks still alive cannot be unwound safely: their frames may
+  // refer to those locals. Their stacks are released without running destructors.
+  AbandonUnfinishedTasks();
+  current_simulation_ = nullptr;
+  return std::move(failure_);
+}
+
+void Simulation::AbandonUnfinishedTasks() {
+  for (std::size_t i = 1; i < task_count_; ++i) {
+    TaskRecord& t = *tasks_[i];
+    if (t.state == TaskState::kFinished) continue;
+    t.state = TaskState::kFinished;
+    t.queue = nullptr;  // the queue may live in a destroyed object: never touch it
+    t.prev = t.next = nullptr;
+    t.backend.reset();
+  }
+  runnable_.clear();
+}
+
+TaskBackend& Simulation::BackendOf(TaskRecord& t) {
+  TaskBackend* backend = t.id == kRootTask ? root_backend_.get() : t.backend.get();
+  if (backend == nullptr) {
+    std::fprintf(stderr, "weave: internal error: task %d has no backend\n", t.id);
+    std::abort();
+  }
+  return *backend;
+}
+
+void Simulation::InstallRootBackend(std::unique_ptr<TaskBackend> backend) {
+  root_backend_ = std::move(backend);
+}
+
+TaskId Simulation::CreateTask(std::string_view name, TaskKind kind,
+                              std::unique_ptr<TaskBackend> backend) {
+  if (task_count_ == tasks_.size()) tasks_.push_back(std::make_unique<TaskRecord>());
+  TaskRecord& t = *tasks_[task_count_];
+  const auto id = static_cast<TaskId>(task_count_);
+  t.Reset(id, name, kind, current_->id);
+  t.backend = std::move(backend);
+  ++task_count_;
+  // New ids are the largest: appending keeps runnable_ sorted.
+  runnable_.push_back(id);
+  return id;
+}
+
+void Simulation::NoteOperation(TaskRecord& t, Operation op, const SyncObject* object) {
+  t.last_op = op;
+  t.last_object = object != nullptr ? object->id() : -1;
+}
+
+void Simulation::MakeRunnable(TaskRecord& t) {
+  if (t.state == TaskState::kRunnable) return;
+  t.state = TaskState::kRunnable;
+  runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t.id), t.id);
+}
+
+void Simulation::MakeBlocked(TaskRecord& t) {
+  if (t.state != TaskState::kRunnable) return;
+  t.state = TaskState::kBlocked;
+  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t.id);
+  assert(it != runnable_.end() && *it == t.id);
+  runnable_.erase(it);
+}
+
+void Simulation::Unlink(TaskRecord& t) {
+  WaitQueue* q = t.queue;
+  if (q == nullptr) return;
+  (t.prev != nullptr ? t.prev->next : q->head_) = t.next;
+  (t.next != nullptr ? t.next->prev : q->tail_) = t.prev;
+  t.prev = t.next = nullptr;
+  t.queue = nullptr;
+  --q->size_;
+}
+
+void Simulation::Wake(TaskRecord& t, WakeReason reason) {
+  Unlink(t);
+  t.woken = true;
+  t.wake_reason = reason;
+  t.timer_deadline = kNoDeadline;
+  ++t.timer_token;  // any pending timer entry is now stale
+  MakeRunnable(t);
+}
+
+void Simulation::SchedulingPoint(Operation op, const SyncObject* object) {
+  if (aborting_) {
+    StopCurrentTask();
+    return;
+  }
+  NoteOperation(*current_, op, object);
+  Reschedule();
+}
+
+void Simulation::Reschedule() {
+  const TaskId next = PickNext();
+  if (next == kNoTask) {
+    StopCurrentTask();
+    return;
+  }
+  if (next != current_->id) SwitchTo(task(next));
+  if (aborting_) StopCurrentTask();
+}
+
+TaskId Simulation::PickNext() {
+  while (runnable_.empty()) {
+    if (!FireEarliestTimers()) {
+      ReportDeadlock();
+      return kNoTask;
+    }
+  }
+  if (++step_ > options_.max_steps) {
+    ReportLivelock();
+    return kNoTask;
+  }
+  const TaskId next = strategy_.PickTask(runnable_, current_->id);
+  if (next == kNoTask || next < 0 || static_cast<std::size_t>(next) >= task_count_ ||
+      task(next).state != TaskState::kRunnable) {
+    std::string why = strategy_.Divergence();
+    if (why.empty()) why = absl::StrCat("the strategy picked task ", next, ", which is not runnable");
+    ReportFailure(FailureKind::kNondeterminism, why, "", {}, /*stop_now=*/false);
+    return kNoTask;
+  }
+  return next;
+}
+
+bool Simulation::TimerLater(const Timer& a, const Timer& b) {
+  return a.deadline != b.deadline ? a.deadline > b.deadline : a.task > b.task;
+}
+
+bool Simulation::FireEarliestTimers() {
+  const auto later = TimerLater;
+  // Drop stale entries.
+  while (!timers_.empty()) {
+    const Timer& top = timers_.front();
+    const TaskRecord& t = *tasks_[static_cast<std::size_t>(top.task)];
+    if (top.token == t.timer_token && t.state == TaskState::kBlocked) break;
+    std::pop_heap(timers_.begin(), timers_.end(), later);
+    timers_.pop_back();
+  }
+  if (timers_.empty()) return false;
+  const Nanos due = timers_.front().deadline;
+  now_ = std::max(now_, due);
+  // Every task due at this instant becomes runnable; the strategy then picks among them.
+  while (!timers_.empty() && timers_.front().deadline == due) {
+    const Timer top = timers_.front();
+    std::pop_heap(timers_.begin(), timers_.end(), later);
+    timers_.pop_back();
+    TaskRecord& t = task(top.task);
+    if (top.token == t.timer_token && t.state == TaskState::kBlocked) {
+      Wake(t, WakeReason::kTimedOut);
+    }
+  }
+  return true;
+}
+
+void Simulation::SwitchTo(TaskRecord& next) {
+  TaskRecord& prev = *current_;
+  current_ = &next;
+  BackendOf(next).SwitchFrom(BackendOf(prev));
+  // Resumed: whoever switched back set current_ to us.
+}
+
+WakeReason Simulation::StopCurrentTask() {
+  if (current_->id == kRootTask && task(kRootTask).state != TaskState::kFinished) {
+    UnwindOtherTasks();
+  }
+  if (!Unwinding()) throw RunAborted{};
+  return WakeReason::kAborted;
+}
+
+void Simulation::UnwindOtherTasks() {
+  // Latest first: a task tends to use what its elders own.
+  for (std::size_t i = task_count_; i-- > 1;) {
+    TaskRecord& t = *tasks_[i];
+    if (t.state == TaskState::kFinished) continue;
+    Unlink(t);
+    MakeRunnable(t);
+    SwitchTo(t);  // it unwinds, finishes and transfers back here
+  }
+}
+
+void Simulation::Enqueue(WaitQueue& queue) {
+  TaskRecord& t = *current_;
+  assert(t.queue == nullptr);
+  t.woken = false;
+  t.queue = &queue;
+  t.prev = queue.tail_;
+  t.next = nullptr;
+  (queue.tail_ != nullptr ? queue.tail_->next : queue.head_) = &t;
+  queue.tail_ = &t;
+  ++queue.size_;
+}
+
+void Simulation::Dequeue(WaitQueue& queue) {
+  if (current_->queue == &queue) Unlink(*current_);
+}
+
+WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadline) {
+  TaskRecord& me = *current_;
+  if (aborting_) {
+    Unlink(me);
+    me.woken = false;
+    return StopCurrentTask();
+  }
+  NoteOperation(me, op, object);
+  if (me.woken) {  // woken between Enqueue and Block
+    me.woken = false;
+    return me.wake_reason;
+  }
+  if (deadline <= now_) {
+    Unlink(me);
+    return WakeReason::kTimedOut;
+  }
+  me.blocked_object = object;
+  me.blocked_op = op;
+  MakeBlocked(me);
+  if (deadline != kNoDeadline) {
+    me.timer_deadline = deadline;
+    timers_.push_back({deadline, me.id, ++me.timer_token});
+    std::push_heap(timers_.begin(), timers_.end(), TimerLater);
+  }
+  Reschedule();  // returns when we run again (woken, timed out, or aborting)
+  me.blocked_object = nullptr;
+  me.blocked_on_task = kNoTask;
+  me.woken = false;
+  if (aborting_) {
+    Unlink(me);
+    return StopCurrentTask();
+  }
+  return me.wake_reason;
+}
+
+bool Simulation::WakeOne(WaitQueue& queue) {
+  if (queue.head_ == nullptr) return false;
+  Wake(*queue.head_, WakeReason::kNotified);
+  return true;
+}
+
+void Simulation::WakeAt(WaitQueue& queue, std::size_t index) {
+  TaskRecord* t = queue.head_;
+  while (index-- > 0 && t != nullptr) t = t->next;
+  if (t != nullptr) Wake(*t, WakeReason::kNotified);
+}
+
+std::size_t Simulation::WakeAll(WaitQueue& queue) {
+  std::size_t n = 0;
+  while (queue.head_ != nullptr) {
+    Wake(*queue.head_, WakeReason::kNotified);
+    ++n;
+  }
+  return n;
+}
+
+void Simulation::DetachAll(WaitQueue& queue) {
+  while (queue.head_ != nullptr) {
+    TaskRecord& t = *queue.head_;
+    Unlink(t);
+    t.woken = true;
+    t.wake_reason = WakeReason::kAborted;
+  }
+}
+
+TaskBackend& Simulation::FinishCurrentTask() {
+  TaskRecord& me = *current_;
+  me.last_op = Operation::kFinish;
+  me.last_object = -1;
+  Unlink(me);
+  MakeBlocked(me);  // leaves the runnable set
+  me.state = TaskState::kFinished;
+  WakeAll(me.joiners);
+  TaskId next = kRootTask;
+  if (!aborting_) {
+    next = PickNext();
+    if (next == kNoTask) next = kRootTask;  // failure reported: task 0 tears the run down
+  }
+  current_ = &task(next);
+  return BackendOf(*current_);
+}
+
+void Simulation::Join(TaskId id, std::uint64_t run_serial, const SourcePosition& where) {
+  SchedulingPoint(Operation::kJoin, nullptr);
+  if (run_serial != run_serial_ || id <= 0 || static_cast<std::size_t>(id) >= task_count_) {
+    ReportFailure(FailureKind::kMisuse, "join() on a handle that does not belong to this run", "",
+                  where, /*stop_now=*/true);
+    return;
+  }
+  TaskRecord& target = task(id);
+  if (target.joined) {
+    ReportFailure(FailureKind::kMisuse,
+                  absl::StrCat("task ", DescribeTask(target), " joined twice"), "", where, true);
+    return;
+  }
+  if (id == current_->id) {
+    ReportFailure(FailureKind::kDeadlock,
+                  absl::StrCat("task ", DescribeTask(target), " joins itself"), "", where, true);
+    return;
+  }
+  target.joined = true;
+  while (target.state != TaskState::kFinished) {
+    current_->blocked_on_task = id;
+    Enqueue(target.joiners);
+    if (Block(Operation::kJoin, nullptr, kNoDeadline) == WakeReason::kAborted) return;
+  }
+}
+
+std::uint64_t Simulation::Choose(std::uint64_t n) {
+  if (aborting_) {
+    StopCurrentTask();
+    return 0;
+  }
+  NoteOperation(*current_, Operation::kChoose, nullptr);
+  const std::uint64_t v = strategy_.PickChoice(n);
+  if (v == SchedulingStrategy::kNoChoice || v >= n) {
+    std::string why = strategy_.Divergence();
+    if (why.empty()) why = absl::StrCat("the strategy answered ", v, " to choose(", n, ")");
+    ReportFailure(FailureKind::kNondeterminism, why, "", {}, /*stop_now=*/true);
+    return 0;
+  }
+  return v;
+}
+
+std::int32_t Simulation::RegisterObject(ObjectKind kind, const std::string& name) {
+  objects_.push_back({kind, name});
+  return static_cast<std::int32_t>(objects_.size() - 1);
+}
+
+std::string Simulation::DescribeObject(std::int32_t id) const {
+  if (id < 0 || static_cast<std::size_t>(id) >= objects_.size()) return "?";
+  const ObjectInfo& o = objects_[static_cast<std::size_t>(id)];
+  if (o.name.empty()) return absl::StrCat(AV(ObjectKindName(o.kind)), " #", id);
+  return absl::StrCat(AV(ObjectKindName(o.kind)), " '", o.name, "' (#", id, ")");
+}
+
+std::string Simulation::DescribeTask(const TaskRecord& t) const {
+  return absl::StrCat(t.id, " '", t.name, "'");
+}
+
+std::string Simulation::DescribeTaskState(const TaskRecord& t) const {
+  switch (t.state) {
+    case TaskState::kFinished:
+      return "finished";
+    case TaskState::kRunnable:
+      return &t == current_ ? "running" : "runnable";
+    case TaskState::kBlocked:
+      break;
+  }
+  std::string s;
+  if (t.blocked_on_task != kNoTask) {
+    s = absl::StrCat("blocked joining task ", DescribeTask(*tasks_[t.blocked_on_task]));
+  } else if (t.blocked_object != nullptr) {
+    s = absl::StrCat("blocked in ", AV(OperationName(t.blocked_op)), " on ",
+                     DescribeObject(t.last_object));
+  } else if (t.blocked_op == Operation::kSleep) {
+    s = "sleeping";
+  } else {
+    s = absl::StrCat("blocked in ", AV(OperationName(t.blocked_op)));
+  }
+  if (t.timer_deadline != kNoDeadline) absl::StrAppend(&s, " until ", FormatNanos(t.timer_deadline));
+  return s;
+}
+
+std::vector<TaskSnapshot> Simulation::SnapshotTasks() const {
+  std::vector<TaskSnapshot> out;
+  out.reserve(task_count_);
+  for (std::size_t i = 0; i < task_count_; ++i) {
+    const TaskRecord& t = *tasks_[i];
+    std::string op(AV(OperationName(t.last_op)));
+    if (t.last_object >= 0) absl::StrAppend(&op, " ", DescribeObject(t.last_object));
+    out.push_back({t.id, t.name, DescribeTaskState(t), std::move(op)});
+  }
+  return out;
+}
+
+void Simulation::ReportFailure(FailureKind kind, std::string message, std::string details,
+                               const SourcePosition& where, bool stop_now) {
+  if (aborting_) {
+    if (stop_now) StopCurrentTask();
+    return;
+  }
+  Failure f;
+  f.kind = kind;
+  f.message = std::move(message);
+  f.details = std::move(details);
+  f.step = step_;
+  f.time_ns = now_;
+  f.task = current_->id;
+  f.task_name = current_->name;
+  f.where = where;
+  f.tasks = SnapshotTasks();
+  failure_ = std::move(f);
+  aborting_ = true;
+  if (stop_now) StopCurrentTask();
+}
+
+void Simulation::ReportDeadlock() {
+  // The wait-for graph: each blocked task -> the object it waits on -> who holds that object.
+  std::string graph;
+  std::vector<TaskId> holders;
+  for (std::size_t i = 0; i < task_count_; ++i) {
+    const TaskRecord& t = *tasks_[i];
+    if (t.state != TaskState::kBlocked) continue;
+    absl::StrAppend(&graph, "\n  task ", DescribeTask(t), " -> ");
+    if (t.blocked_on_task != kNoTask) {
+      absl::StrAppend(&graph, "join of task ", DescribeTask(*tasks_[t.blocked_on_task]));
+      continue;
+    }
+    if (t.blocked_object == nullptr) {
+      absl::StrAppend(&graph, AV(OperationName(t.blocked_op)));
+      continue;
+    }
+    absl::StrAppend(&graph, AV(OperationName(t.blocked_op)), " ", DescribeObject(t.last_object));
+    holders.clear();
+    t.blocked_object->AppendHolders(holders);
+    if (holders.empty()) {
+      absl::StrAppend(&graph, " (no holder: nobody can signal it)");
+    } else {
+      absl::StrAppend(&graph, " held by ");
+      for (std::size_t h = 0; h < holders.size(); ++h) {
+        absl::StrAppend(&graph, h ? ", " : "", "task ", DescribeTask(*tasks_[holders[h]]));
+      }
+    }
+  }
+  ReportFailure(FailureKind::kDeadlock,
+                "every task is blocked and no timer is pending",
+                absl::StrCat("wait-for graph:", graph), {}, /*stop_now=*/false);
+}
+
+void Simulation::ReportLivelock() {
+  std::string running;
+  for (std::size_t i = 0; i < task_count_; ++i) {
+    const TaskRecord& t = *tasks_[i];
+    if (t.state == TaskState::kFinished) continue;
+    absl::StrAppend(&running, "\n  task ", DescribeTask(t), ": ", DescribeTaskState(t),
+                    ", last operation ", AV(OperationName(t.last_op)),
+                    t.last_object >= 0 ? absl::StrCat(" ", DescribeObject(t.last_object)) : "");
+  }
+  ReportFailure(
+      FailureKind::kLivelock,
+      absl::StrFormat("livelock or runaway task: the run exceeded %d scheduling steps",
+                      options_.max_steps),
+      absl::StrCat("tasks still running:", running,
+                   "\n  (raise the budget with --weave_max_steps if the run is merely long)"),
+      {}, /*stop_now=*/false);
+}
+
+void Simulation::CheckInvariants() const {
+#ifndef NDEBUG
+  std::vector<TaskId> expected;
+  for (std::size_t i = 0; i < task_count_; ++i) {
+    if (tasks_[i]->state == TaskState::kRunnable) expected.push_back(tasks_[i]->id);
+  }
+  assert(expected == runnable_);
+#endif
+}
+
+// --- the free-function runtime API -------------------------------------------------------------
+
+namespace {
+Simulation& Require(const char* what) {
+  Simulation* sim = Simulation::Current();
+  if (sim == nullptr) {
+    throw std::logic_error(absl::StrCat("weave: ", what, " called outside a simulation"));
+  }
+  return *sim;
+}
+}  // namespace
+
+bool InSimulation() noexcept { return Simulation::Current() != nullptr; }
+bool Aborting() noexcept {
+  Simulation* sim = Simulation::Current();
+  return sim != nullptr && sim->aborting();
+}
+
+void SchedulingPoint(Operation op, const SyncObject* object) {
+  if (Simulation* sim = Simulation::Current()) sim->SchedulingPoint(op, object);
+}
+
+std::uint64_t CurrentRunSerial() {
+  Simulation* sim = Simulation::Current();
+  return sim != nullptr ? sim->run_serial() : 0;
+}
+
+TaskId CurrentTask() {
+  Simulation* sim = Simulation::Current();
+  return sim != nullptr ? sim->current().id : kNoTask;
+}
+
+const std::string& CurrentTaskName() {
+  static const std::string kEmpty;
+  Simulation* sim = Simulation::Current();
+  return sim != nullptr ? sim->current().name : kEmpty;
+}
+
+Nanos Now() { return Require("weave::detail::Now").now(); }
+
+void Enqueue(WaitQueue& queue) { Require("a blocking operation").Enqueue(queue); }
+WakeReason Block(Operation op, const SyncObject* object, Nanos deadline) {
+  return Require("a blocking operation").Block(op, object, deadline);
+}
+WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object, Nanos deadline) {
+  Simulation& sim = Require("a blocking operation");
+  sim.Enqueue(queue);
+  return sim.Block(op, object, deadline);
+}
+void Dequeue(WaitQueue& queue) {
+  if (Simulation* sim = Simulation::Current()) sim->Dequeue(queue);
+}
+bool WakeOne(WaitQueue& queue) {
+  Simulation* sim = Simulation::Current();
+  return sim != nullptr && sim->WakeOne(queue);
+}
+void WakeAt(WaitQueue& queue, std::size_t index) {
+  if (Simulation* sim = Simulation::Current()) sim->WakeAt(queue, index);
+}
+std::size_t WakeAll(WaitQueue& queue) {
+  Simulation* sim = Simulation::Current();
+  return sim != nullptr ? sim->WakeAll(queue) : 0;
+}
+void DetachWaiters(WaitQueue& queue) {
+  if (Simulation* sim = Simulation::Current()) sim->DetachAll(queue);
+}
+
+std::uint64_t Choose(std::uint64_t n) { return Require("weave::choose").Choose(n); }
+
+bool SpuriousWakeupsEnabled() {
+  Simulation* sim = Simulation::Current();
+  return sim != nullptr && sim->options().spurious_wakeups;
+}
+
+void ReportFailure(FailureKind kind, std::string message, std::string details,
+                   const SourcePosition& where, bool stop_now) {
+  Simulation* sim = Simulation::Current();
+  if (sim == nullptr) {
+    throw std::logic_error(absl::StrCat("weave: ", AV(FailureKindName(kind)), ": ", message));
+  }
+  sim->ReportFailure(kind, std::move(message), std::move(details), where, stop_now);
+}
+
+void ReportMisuse(std::string message, std::source_location where) {
+  ReportFailure(FailureKind::kMisuse, std::move(message), "", ToPosition(where), /*stop_now=*/true);
+}
+
+SourcePosition ToPosition(const std::source_location& where) {
+  return {where.file_name(), static_cast<int>(where.line())};
+}
+
+std::int32_t SyncObject::id() const {
+  Simulation* sim = Simulation::Current();
+  if (sim == nullptr) return -1;
+  if (run_serial_ != sim->run_serial()) {
+    const bool used_before = run_serial_ != 0;
+    run_serial_ = sim->run_serial();
+    id_ = sim->RegisterObject(kind_, name_);
+    if (used_before) const_cast<SyncObject*>(this)->ForgetEarlierRun();
+  }
+  return id_;
+}
+
+bool SyncObject::Stale() const {
+  Simulation* sim = Simulation::Current();
+  return sim == nullptr || run_serial_ != sim->run_serial();
+}
+
+void CheckDestroyed(const SyncObject& object, WaitQueue& queue, std::string_view problem) {
+  Simulation* sim = Simulation::Current();
+  if (sim == nullptr) return;
+  if (object.Stale()) return;  // never used in this run: its queue belongs to an earlier one
+  if (!problem.empty() && !sim->aborting() && std::uncaught_exceptions() == 0) {
+    sim->ReportFailure(FailureKind::kMisuse, absl::StrCat(object.Describe(), " destroyed ", AV(problem)),
+                       "", {}, /*stop_now=*/false);
+  }
+  sim->DetachAll(queue);
+}
+
+std::string SyncObject::Describe() const {
+  Simulation* sim = Simulation::Current();
+  if (sim == nullptr) return name_.empty() ? std::string(AV(ObjectKindName(kind_))) : name_;
+  return sim->DescribeObject(id());
+}
+
+void SyncObject::AppendHolders(std::vector<TaskId>& /*holders*/) const {}
+
+// --- adapter API ---
+
+TaskId CreateTask(std::string_view name, TaskKind kind, std::unique_ptr<TaskBackend> backend) {
+  return Require("weave::spawn").CreateTask(name, kind, std::move(backend));
+}
+TaskBackend* RootBackend() { return Require("weave::detail::RootBackend").root_backend(); }
+void InstallRootBackend(std::unique_ptr<TaskBackend> backend) {
+  Require("weave::detail::InstallRootBackend").InstallRootBackend(std::move(backend));
+}
+TaskBackend& FinishCurrentTask() { return Require("FinishCurrentTask").FinishCurrentTask(); }
+TaskBackend& CurrentBackend() {
+  Simulation& sim = Require("CurrentBackend");
+  TaskRecord& t = sim.current();
+  return t.id == 0 ? *sim.root_backend() : *t.backend;
+}
+std::size_t StackSize() { return Require("StackSize").options().stack_size; }
+
+void ReportUncaughtException(std::exception_ptr error) {
+  std::string what;
+  std::string type = "unknown type";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    what = e.what();
+    type = Demangle(typeid(e).name());
+  } catch (...) {
+    if (const std::type_info* ti = CurrentExceptionType()) type = Demangle(ti->name());
+  }
+  Simulation& sim = Require("ReportUncaughtException");
+  const TaskRecord& t = sim.current();
+  sim.ReportFailure(FailureKind::kUncaughtException,
+                    absl::StrCat("exception of type ", type, " escaped task ", t.id, " '", t.name,
+                                 "'", what.empty() ? "" : ": ", what),
+                    "", {}, /*stop_now=*/false);
+}
+
+}  // namespace weave::detail
