@@ -1,0 +1,102 @@
+// --weave_* flags and WEAVE_* environment variables: every flag parses, every bad value is a
+// clear error naming the flag.
+#include <cstdlib>
+
+#include "gmock/gmock.h"
+#include "weave/flags.hpp"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::Status Apply(std::vector<std::string> args, weave::Options& o) {
+  return weave::ApplyEnvironmentAndFlags(args, o);
+}
+
+TEST(Flags, EveryFlagSetsItsOption) {
+  weave::Options o;
+  ASSERT_TRUE(Apply({"prog", "--weave_iterations=5000", "--weave_seed=77", "--weave_strategy=rr",
+                     "--weave_replay=x.schedule", "--weave_out=/tmp/o", "--weave_time_budget=30s",
+                     "--weave_max_steps=1234", "--weave_stack_size=1M",
+                     "--weave_spurious_wakeups=true", "--weave_progress=0"},
+                    o)
+                  .ok());
+  EXPECT_EQ(o.iterations, 5000);
+  EXPECT_EQ(o.seed, 77u);
+  EXPECT_EQ(o.strategy, weave::Strategy::RoundRobin());
+  EXPECT_EQ(o.replay_file, "x.schedule");
+  EXPECT_EQ(o.out_dir, "/tmp/o");
+  EXPECT_EQ(o.time_budget, absl::Seconds(30));
+  EXPECT_EQ(o.max_steps, 1234);
+  EXPECT_EQ(o.stack_size, 1024u * 1024u);
+  EXPECT_TRUE(o.spurious_wakeups);
+  EXPECT_EQ(o.progress_interval, absl::ZeroDuration());
+}
+
+TEST(Flags, OtherArgumentsAreIgnored) {
+  weave::Options o;
+  EXPECT_TRUE(Apply({"prog", "--gtest_filter=X.Y", "positional", "-v"}, o).ok());
+  EXPECT_EQ(o.iterations, weave::Options().iterations);
+}
+
+struct BadFlag {
+  std::string arg;
+  std::string expected;
+};
+
+void PrintTo(const BadFlag& bad, std::ostream* os) { *os << bad.arg; }
+
+class BadFlags : public ::testing::TestWithParam<BadFlag> {};
+
+TEST_P(BadFlags, AreRejectedNamingTheFlagAndWhatItExpects) {
+  weave::Options o;
+  const absl::Status s = Apply({"prog", GetParam().arg}, o);
+  ASSERT_FALSE(s.ok()) << GetParam().arg;
+  EXPECT_THAT(std::string(s.message()), HasSubstr(GetParam().expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, BadFlags,
+    ::testing::Values(BadFlag{"--weave_iterations=0", "--weave_iterations=0: expected a positive"},
+                      BadFlag{"--weave_iterations=lots", "expected a positive integer"},
+                      BadFlag{"--weave_seed=-1", "--weave_seed=-1: expected an unsigned"},
+                      BadFlag{"--weave_strategy=pct:banana", "expected one of random, rr"},
+                      BadFlag{"--weave_time_budget=soon", "expected a positive duration"},
+                      BadFlag{"--weave_max_steps=0", "expected a positive integer"},
+                      BadFlag{"--weave_stack_size=1K", "at least 16K"},
+                      BadFlag{"--weave_stack_size=12Q", "at least 16K"},
+                      BadFlag{"--weave_spurious_wakeups=maybe", "expected true or false"},
+                      BadFlag{"--weave_replay=", "expected a schedule file path"},
+                      BadFlag{"--weave_iterations", "expected --weave_iterations=VALUE"},
+                      BadFlag{"--weave_iteration=5", "unknown flag --weave_iteration"}));
+
+TEST(Flags, EnvironmentVariablesApplyAndFlagsWin) {
+  ::setenv("WEAVE_ITERATIONS", "7", 1);
+  ::setenv("WEAVE_SEED", "9", 1);
+  weave::Options o;
+  ASSERT_TRUE(Apply({"prog", "--weave_seed=10"}, o).ok());
+  EXPECT_EQ(o.iterations, 7);
+  EXPECT_EQ(o.seed, 10u);
+  ::unsetenv("WEAVE_ITERATIONS");
+  ::unsetenv("WEAVE_SEED");
+}
+
+TEST(Flags, ABadEnvironmentVariableNamesTheVariable) {
+  ::setenv("WEAVE_MAX_STEPS", "none", 1);
+  weave::Options o;
+  const absl::Status s = Apply({"prog"}, o);
+  ::unsetenv("WEAVE_MAX_STEPS");
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("environment variable WEAVE_MAX_STEPS"));
+}
+
+TEST(Flags, HelpListsEveryFlag) {
+  const std::string help = weave::FlagsHelp();
+  for (const char* name : {"iterations", "seed", "strategy", "replay", "out", "time_budget",
+                           "max_steps", "stack_size", "spurious_wakeups", "progress"}) {
+    EXPECT_THAT(help, HasSubstr(std::string("--weave_") + name + "=")) << name;
+  }
+  EXPECT_TRUE(weave::WantsFlagsHelp(std::vector<std::string>{"prog", "--weave_help"}));
+}
+
+}  // namespace

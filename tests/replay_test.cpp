@@ -1,0 +1,199 @@
+// Determinism is the product: the same seed gives the same schedule, in this process and in
+// others (different address-space layout and environment), and replaying a schedule reproduces
+// the same failure every time, byte for byte.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "weave/gtest.hpp"
+
+extern char** environ;
+
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string FreshDir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("weave_replay_test_" + std::to_string(::getpid()) + "_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+struct ChildResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Runs the helper program (built beside this test) with `args`, plus `extra_env` entries.
+ChildResult RunChild(const std::vector<std::string>& args,
+                     const std::vector<std::string>& extra_env = {}) {
+  const std::string program =
+      (std::filesystem::path(::testing::internal::GetArgvs()[0]).parent_path() /
+       "weave_determinism_child")
+          .string();
+  const std::string out_path = FreshDir("child_out") + "/stdout";
+  std::vector<std::string> argv_storage = {program};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
+  env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t pid = 0;
+  ChildResult result;
+  if (posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) {
+    ADD_FAILURE() << "cannot start " << program;
+    return result;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.output = ReadFile(out_path);
+  return result;
+}
+
+TEST(Determinism, SameSeedGivesByteIdenticalSchedulesAcrossProcesses) {
+  const std::string a = FreshDir("a");
+  const std::string b = FreshDir("b");
+  const ChildResult first = RunChild({"explore", "7", a});
+  // A larger environment shifts the initial stack: addresses differ, schedules must not.
+  const ChildResult second =
+      RunChild({"explore", "7", b}, {"WEAVE_TEST_PADDING=" + std::string(20000, 'x')});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::string schedule_a = ReadFile(a + "/Child.Pipeline.schedule");
+  const std::string schedule_b = ReadFile(b + "/Child.Pipeline.schedule");
+  ASSERT_FALSE(schedule_a.empty());
+  EXPECT_EQ(schedule_a, schedule_b);
+  EXPECT_EQ(first.output, second.output);
+}
+
+TEST(Determinism, DifferentSeedsExploreDifferentSchedules) {
+  const std::string a = FreshDir("s1");
+  const std::string b = FreshDir("s2");
+  ASSERT_EQ(RunChild({"explore", "1", a}).exit_code, 0);
+  ASSERT_EQ(RunChild({"explore", "2", b}).exit_code, 0);
+  EXPECT_NE(ReadFile(a + "/Child.Pipeline.schedule"), ReadFile(b + "/Child.Pipeline.schedule"));
+}
+
+TEST(Determinism, ReplayInAnotherProcessReproducesTheFailureByteForByte) {
+  const std::string dir = FreshDir("replay");
+  const ChildResult found = RunChild({"explore", "11", dir});
+  ASSERT_EQ(found.exit_code, 0) << found.output;
+  const ChildResult replayed = RunChild({"replay", dir + "/Child.Pipeline.schedule"});
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.output;
+  EXPECT_EQ(found.output, replayed.output);
+  EXPECT_THAT(found.output, HasSubstr("weave: failure: assertion: weave::check failed"));
+}
+
+// The body of an in-process replay test: a lost update between three tasks.
+void LostUpdate() {
+  weave::shared<int> n{0, "n"};
+  auto a = weave::spawn("a", [&] { n = n + 1; });
+  auto b = weave::spawn("b", [&] { n = n + 1; });
+  n = n + 1;
+  a.join();
+  b.join();
+  weave::check(n.load() == 3, "three increments");
+}
+
+std::string Report(const weave::Result& r) {
+  std::ostringstream s;
+  if (!r.ok()) s << r.failure();
+  return s.str();
+}
+
+TEST(Replay, ReproducesTheSameFailure100TimesOutOf100) {
+  weave::Options o;
+  o.test_name = "Replay.LostUpdate";
+  o.out_dir = FreshDir("hundred");
+  const weave::Result found = weave::explore(o, LostUpdate);
+  ASSERT_FALSE(found.ok());
+  ASSERT_FALSE(found.schedule_path.empty()) << found.schedule_write_error;
+  const std::string expected = Report(found);
+  weave::Options replay = o;
+  replay.replay_file = found.schedule_path;
+  int same = 0;
+  for (int i = 0; i < 100; ++i) {
+    const weave::Result r = weave::explore(replay, LostUpdate);
+    if (Report(r) == expected && r.schedule == found.schedule) ++same;
+  }
+  EXPECT_EQ(same, 100);
+}
+
+TEST(Replay, SameSeedInOneProcessGivesTheSameSchedule) {
+  weave::Options o;
+  o.out_dir = FreshDir("same_seed");
+  o.seed = 99;
+  const weave::Result first = weave::explore(o, LostUpdate);
+  const weave::Result second = weave::explore(o, LostUpdate);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.failing_iteration, second.failing_iteration);
+  EXPECT_TRUE(first.schedule == second.schedule);
+}
+
+TEST(Replay, ABodyThatDependsOnOutsideStateIsReportedAsNondeterminism) {
+  weave::Options o;
+  o.out_dir = FreshDir("nondeterminism");
+  static int runs = 0;
+  auto body = [] {
+    weave::shared<int> n{0, "n"};
+    // Outside weave's control: the number of tasks depends on how often the body ran before.
+    const int tasks = 1 + (runs++ % 2);
+    std::vector<weave::join_handle> handles;
+    for (int i = 0; i < tasks; ++i) handles.push_back(weave::spawn("t", [&] { n = n + 1; }));
+    for (auto& h : handles) h.join();
+    weave::check(n.load() == 100, "always fails, so a schedule is recorded");
+  };
+  runs = 0;
+  const weave::Result found = weave::explore(o, body);
+  ASSERT_FALSE(found.ok());
+  weave::Options replay = o;
+  replay.replay_file = found.schedule_path;
+  const weave::Result r = weave::explore(replay, body);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure().kind, weave::FailureKind::kNondeterminism) << r;
+  EXPECT_THAT(r.failure().message, HasSubstr("nondeterminism at step "));
+  EXPECT_THAT(r.failure().message, HasSubstr("recorded runnable {"));
+  EXPECT_THAT(r.failure().message, HasSubstr("now {"));
+}
+
+TEST(Replay, ReplayingAPassingRunThatEndsEarlyIsNondeterminism) {
+  weave::Schedule s;
+  s.test_name = "weave";
+  s.max_steps = 100;
+  const weave::TaskId only_main[] = {0};
+  for (int i = 0; i < 5; ++i) s.AddTaskDecision(0, only_main);
+  weave::Options o;
+  const weave::Result r = weave::replay(o, s, [] { weave::this_task::yield(); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure().kind, weave::FailureKind::kNondeterminism);
+  EXPECT_THAT(r.failure().message, HasSubstr("the run ended after 1 of 5 recorded decisions"));
+}
+
+}  // namespace
