@@ -73,6 +73,16 @@ bool mutex::try_lock(std::source_location /*where*/) {
 
 void mutex::unlock(std::source_location where) {
   const bool in_sim = detail::InSimulation();
+  if (in_sim && detail::Aborting()) {
+    // The run is stopping. unlock() is called from lock guards' destructors, which are noexcept:
+    // a scheduling point here would throw the teardown exception through one and terminate the
+    // process. Release quietly instead; the task stops at its next scheduling point.
+    if (!Stale() && owner_ == detail::CurrentTask()) {
+      owner_ = kNoTask;
+      detail::WakeAll(waiters_);
+    }
+    return;
+  }
   if (in_sim) detail::SchedulingPoint(detail::Operation::kUnlock, this);
   const TaskId me = Me();
   if (owner_ != me) {

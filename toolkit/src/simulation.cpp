@@ -52,6 +52,8 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
   blocked_op = Operation::kStart;
   joiners.Forget();
   joined = false;
+  teardown_throws = 0;
+  points_while_stopping = 0;
 }
 
 Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
@@ -195,21 +197,21 @@ void Simulation::Wake(TaskRecord& t, WakeReason reason) {
 
 void Simulation::SchedulingPoint(Operation op, const SyncObject* object) {
   if (aborting_) {
-    StopCurrentTask();
+    OnPointWhileStopping(op);
     return;
   }
   NoteOperation(*current_, op, object);
-  Reschedule();
+  Reschedule(op);
 }
 
-void Simulation::Reschedule() {
+void Simulation::Reschedule(Operation op) {
   const TaskId next = PickNext();
   if (next == kNoTask) {
-    StopCurrentTask();
+    OnPointWhileStopping(op);
     return;
   }
   if (next != current_->id) SwitchTo(task(next));
-  if (aborting_) StopCurrentTask();
+  if (aborting_) OnPointWhileStopping(op);
 }
 
 TaskId Simulation::PickNext() {
@@ -271,12 +273,53 @@ void Simulation::SwitchTo(TaskRecord& next) {
   // Resumed: whoever switched back set current_ to us.
 }
 
-WakeReason Simulation::StopCurrentTask() {
+namespace {
+// Whether a task that reaches `op` after its run was stopped is unwound there. Releasing
+// operations and atomics (reference counts) are what RAII destructors do, and destructors must not
+// throw; everything that acquires, waits, yields or reads shared state stops the task, so the
+// code after it never acts on a half-finished run.
+bool StopsAt(Operation op) {
+  switch (op) {
+    case Operation::kUnlock:
+    case Operation::kUnlockShared:
+    case Operation::kNotify:
+    case Operation::kRelease:
+    case Operation::kArrive:
+    case Operation::kClose:
+    case Operation::kAtomic:
+    case Operation::kFinish:
+      return false;
+    default:
+      return true;
+  }
+}
+}  // namespace
+
+WakeReason Simulation::OnPointWhileStopping(Operation op) {
+  // Task 0 unwinds the others first, so their destructors run while the body's locals exist.
+  // Switching is safe anywhere, even inside a destructor: no exception is involved.
   if (current_->id == kRootTask && task(kRootTask).state != TaskState::kFinished) {
     UnwindOtherTasks();
   }
-  if (!Unwinding()) throw RunAborted{};
-  return WakeReason::kAborted;
+  if (Unwinding()) return WakeReason::kAborted;
+  // Releasing and accessing operations are what RAII destructors do, and a destructor must not
+  // throw: there the task carries on, without switching, to its next stopping point. A task that
+  // only ever spins on such operations is stopped anyway after a while.
+  constexpr int kSpinLimit = 100'000;
+  if (!StopsAt(op) && ++current_->points_while_stopping <= kSpinLimit) {
+    return WakeReason::kAborted;
+  }
+  {
+    if (++current_->teardown_throws > 10'000) {
+      std::fprintf(stderr,
+                   "weave: task %d '%s' keeps running after the run was stopped: it catches "
+                   "weave's teardown exception (catch (...) without rethrow?) and cannot be "
+                   "stopped. Aborting.\n",
+                   current_->id, current_->name.c_str());
+      std::abort();
+    }
+    throw RunAborted{};
+  }
 }
 
 void Simulation::UnwindOtherTasks() {
@@ -311,7 +354,7 @@ WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadl
   if (aborting_) {
     Unlink(me);
     me.woken = false;
-    return StopCurrentTask();
+    return OnPointWhileStopping(op);
   }
   NoteOperation(me, op, object);
   if (me.woken) {  // woken between Enqueue and Block
@@ -330,13 +373,13 @@ WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadl
     timers_.push_back({deadline, me.id, ++me.timer_token});
     std::push_heap(timers_.begin(), timers_.end(), TimerLater);
   }
-  Reschedule();  // returns when we run again (woken, timed out, or aborting)
+  Reschedule(op);  // returns when we run again (woken, timed out, or stopping)
   me.blocked_object = nullptr;
   me.blocked_on_task = kNoTask;
   me.woken = false;
   if (aborting_) {
     Unlink(me);
-    return StopCurrentTask();
+    return OnPointWhileStopping(op);
   }
   return me.wake_reason;
 }
@@ -392,18 +435,18 @@ void Simulation::Join(TaskId id, std::uint64_t run_serial, const SourcePosition&
   SchedulingPoint(Operation::kJoin, nullptr);
   if (run_serial != run_serial_ || id <= 0 || static_cast<std::size_t>(id) >= task_count_) {
     ReportFailure(FailureKind::kMisuse, "join() on a handle that does not belong to this run", "",
-                  where, /*stop_now=*/true);
+                  where, /*stop_now=*/false);
     return;
   }
   TaskRecord& target = task(id);
   if (target.joined) {
     ReportFailure(FailureKind::kMisuse,
-                  absl::StrCat("task ", DescribeTask(target), " joined twice"), "", where, true);
+                  absl::StrCat("task ", DescribeTask(target), " joined twice"), "", where, false);
     return;
   }
   if (id == current_->id) {
     ReportFailure(FailureKind::kDeadlock,
-                  absl::StrCat("task ", DescribeTask(target), " joins itself"), "", where, true);
+                  absl::StrCat("task ", DescribeTask(target), " joins itself"), "", where, false);
     return;
   }
   target.joined = true;
@@ -416,7 +459,7 @@ void Simulation::Join(TaskId id, std::uint64_t run_serial, const SourcePosition&
 
 std::uint64_t Simulation::Choose(std::uint64_t n) {
   if (aborting_) {
-    StopCurrentTask();
+    OnPointWhileStopping(Operation::kChoose);
     return 0;
   }
   NoteOperation(*current_, Operation::kChoose, nullptr);
@@ -485,7 +528,7 @@ std::vector<TaskSnapshot> Simulation::SnapshotTasks() const {
 void Simulation::ReportFailure(FailureKind kind, std::string message, std::string details,
                                const SourcePosition& where, bool stop_now) {
   if (aborting_) {
-    if (stop_now) StopCurrentTask();
+    if (stop_now) OnPointWhileStopping(Operation::kStart);
     return;
   }
   Failure f;
@@ -500,7 +543,13 @@ void Simulation::ReportFailure(FailureKind kind, std::string message, std::strin
   f.tasks = SnapshotTasks();
   failure_ = std::move(f);
   aborting_ = true;
-  if (stop_now) StopCurrentTask();
+  if (stop_now) {
+    OnPointWhileStopping(Operation::kStart);  // kStart: a stopping operation
+  } else if (current_->id == kRootTask) {
+    // The body goes on to its next stopping point (or its end, after which its locals are gone):
+    // unwind the other tasks now, while everything they may refer to still exists.
+    UnwindOtherTasks();
+  }
 }
 
 void Simulation::ReportDeadlock() {
@@ -648,7 +697,9 @@ void ReportFailure(FailureKind kind, std::string message, std::string details,
 }
 
 void ReportMisuse(std::string message, std::source_location where) {
-  ReportFailure(FailureKind::kMisuse, std::move(message), "", ToPosition(where), /*stop_now=*/true);
+  // Not stop_now: misuse is often found in release operations called from destructors, which must
+  // not throw. The task stops at its next stopping point.
+  ReportFailure(FailureKind::kMisuse, std::move(message), "", ToPosition(where), /*stop_now=*/false);
 }
 
 SourcePosition ToPosition(const std::source_location& where) {

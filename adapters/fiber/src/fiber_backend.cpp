@@ -133,7 +133,7 @@ class FiberBackend final : public TaskBackend {
 
 namespace weave {
 
-join_handle spawn(std::string_view name, absl::AnyInvocable<void()> fn) {
+[[nodiscard]] join_handle spawn(std::string_view name, absl::AnyInvocable<void()> fn) {
   if (!detail::InSimulation()) {
     throw std::logic_error("weave::spawn called outside a simulation (inside weave::explore or "
                            "a WEAVE_TEST body only)");

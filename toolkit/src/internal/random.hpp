@@ -34,7 +34,8 @@ class Random {
   }
   // A value in [0, n), n >= 1 (Lemire's multiply-shift; the tiny bias is irrelevant here).
   std::uint64_t Below(std::uint64_t n) {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
+    __extension__ using Wide = unsigned __int128;  // GCC and Clang; silences -Wpedantic
+    return static_cast<std::uint64_t>((static_cast<Wide>(Next()) * n) >> 64);
   }
 
  private:

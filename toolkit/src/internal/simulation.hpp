@@ -55,6 +55,10 @@ struct TaskRecord {
 
   WaitQueue joiners;
   bool joined = false;
+  // How often teardown was thrown into this task; user code that catches it (catch (...)
+  // without rethrow) and keeps going would otherwise loop forever.
+  int teardown_throws = 0;
+  int points_while_stopping = 0;
 
   void Reset(TaskId new_id, std::string_view new_name, TaskKind new_kind, TaskId new_parent);
 };
@@ -121,16 +125,16 @@ class Simulation {
   void Unlink(TaskRecord& t);
   void Wake(TaskRecord& t, WakeReason reason);
   // Picks the next task (advancing virtual time when needed) and switches to it if it is not the
-  // current task. Returns once the current task runs again.
-  void Reschedule();
+  // current task. Returns once the current task runs again. `op` is what the task is doing.
+  void Reschedule(Operation op);
   // Picks who runs next; kNoTask when the run must stop (a failure has been reported).
   TaskId PickNext();
   bool FireEarliestTimers();
   void SwitchTo(TaskRecord& next);
-  // Called when the current task observes that the run is stopping: unwinds it (throws RunAborted)
-  // unless it is already unwinding. Task 0 first unwinds every other task, so their destructors
-  // run while the body's locals still exist.
-  WakeReason StopCurrentTask();
+  // Called when the current task, doing `op`, observes that the run is stopping. Task 0 first
+  // unwinds every other task. Then the task is unwound (throws RunAborted) if `op` is a stopping
+  // operation (see StopsAt) and it is not already unwinding; otherwise returns kAborted.
+  WakeReason OnPointWhileStopping(Operation op);
   void UnwindOtherTasks();
   void AbandonUnfinishedTasks();
   void ReportDeadlock();

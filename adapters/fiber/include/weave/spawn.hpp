@@ -18,7 +18,8 @@
 namespace weave {
 
 // Spawns a fiber task named `name` running `fn`. Spawning is a scheduling point: the new task may
-// run before spawn returns. Throws std::logic_error outside a simulation.
-join_handle spawn(std::string_view name, absl::AnyInvocable<void()> fn);
+// run before spawn returns. Throws std::logic_error outside a simulation. To run a task unjoined,
+// say so: `weave::spawn("t", fn).detach();`.
+[[nodiscard]] join_handle spawn(std::string_view name, absl::AnyInvocable<void()> fn);
 
 }  // namespace weave
