@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "gmock/gmock.h"
+
 #include "weave/gtest.hpp"
 
 namespace {

@@ -1,9 +1,10 @@
 // --weave_* flags and WEAVE_* environment variables: every flag parses, every bad value is a
 // clear error naming the flag.
+#include "weave/flags.hpp"
+
 #include <cstdlib>
 
 #include "gmock/gmock.h"
-#include "weave/flags.hpp"
 
 namespace {
 

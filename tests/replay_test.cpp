@@ -3,7 +3,6 @@
 // the same failure every time, byte for byte.
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,6 +10,8 @@
 #include <sstream>
 
 #include "gmock/gmock.h"
+#include <sys/wait.h>
+
 #include "weave/gtest.hpp"
 
 extern char** environ;

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "gmock/gmock.h"
+
 #include "weave/gtest.hpp"
 
 namespace {
@@ -102,7 +103,10 @@ INSTANTIATE_TEST_SUITE_P(
     All, BadScheduleFile,
     ::testing::Values(
         BadFile{"Empty", "", "f.schedule:1: expected 'weave-schedule 1'"},
-        BadFile{"Garbage", "\x7f" "ELF\x02\x01", "f.schedule:1: expected 'weave-schedule 1'"},
+        BadFile{"Garbage",
+                "\x7f"
+                "ELF\x02\x01",
+                "f.schedule:1: expected 'weave-schedule 1'"},
         BadFile{"WrongVersion", Replace(Good(), "weave-schedule 1", "weave-schedule 7"),
                 "f.schedule:1: expected format version 1"},
         BadFile{"MissingTest", Replace(Good(), "test Bank", "tset Bank"),
@@ -135,8 +139,9 @@ TEST(ScheduleFile, ReplayOfAnotherTestsScheduleIsRefused) {
   o.replay_file = path;
   const weave::Result r = weave::explore(o, [] {});
   EXPECT_FALSE(r.ok());
-  EXPECT_THAT(std::string(r.input_error.message()),
-              HasSubstr("expected a schedule of test 'Suite.ThisTest', got one of 'Bank.Transfer'"));
+  EXPECT_THAT(
+      std::string(r.input_error.message()),
+      HasSubstr("expected a schedule of test 'Suite.ThisTest', got one of 'Bank.Transfer'"));
   std::filesystem::remove(path);
 }
 

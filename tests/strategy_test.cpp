@@ -1,8 +1,9 @@
 // Strategies: names, determinism per seed, and the contract of PickTask/PickChoice.
+#include "weave/strategy.hpp"
+
 #include <set>
 
 #include "gmock/gmock.h"
-#include "weave/strategy.hpp"
 
 namespace {
 

@@ -26,7 +26,7 @@ void Pipeline() {
   auto worker = [&] {
     while (jobs.receive()) {
       weave::this_task::sleep_for(std::chrono::milliseconds(10));  // equal: wake-ups tie
-      processed = processed + 1;  // the bug: not under m
+      processed = processed + 1;                                   // the bug: not under m
     }
     std::scoped_lock lock(m);
     ++finished;

@@ -17,8 +17,7 @@ BarrierCore::~BarrierCore() {
   CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it");
 }
 
-std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop,
-                                  absl::FunctionRef<void()> completion,
+std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef<void()> completion,
                                   std::source_location where) {
   SchedulingPoint(Operation::kArrive, this);
   if (n <= 0 || n > remaining_) {
@@ -43,7 +42,8 @@ std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop,
 void BarrierCore::WaitPhase(std::uint64_t phase, std::source_location /*where*/) {
   SchedulingPoint(Operation::kWait, this);
   while (phase_ == phase) {
-    if (!InSimulation()) throw std::logic_error("weave::barrier: wait would block outside a simulation");
+    if (!InSimulation())
+      throw std::logic_error("weave::barrier: wait would block outside a simulation");
     if (Wait(waiters_, Operation::kWait, this) == WakeReason::kAborted) return;
   }
 }

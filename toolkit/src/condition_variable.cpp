@@ -32,8 +32,7 @@ std::cv_status condition_variable::WaitImpl(bool holds_lock, absl::FunctionRef<v
   unlock();
   const detail::WakeReason r = detail::Block(detail::Operation::kWait, this, deadline);
   relock();
-  return r == detail::WakeReason::kTimedOut ? std::cv_status::timeout
-                                            : std::cv_status::no_timeout;
+  return r == detail::WakeReason::kTimedOut ? std::cv_status::timeout : std::cv_status::no_timeout;
 }
 
 void condition_variable::notify_one(std::source_location /*where*/) {

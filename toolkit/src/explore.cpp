@@ -80,8 +80,7 @@ void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result&
 
 }  // namespace
 
-Result replay(const Options& options, const Schedule& schedule,
-              const std::function<void()>& body) {
+Result replay(const Options& options, const Schedule& schedule, const std::function<void()>& body) {
   Validate(options);
   Result result;
   result.test_name = NameOf(options);
@@ -172,7 +171,8 @@ Result explore(const Options& options, const std::function<void()>& body) {
       }
       if (options.progress_interval > absl::ZeroDuration() && now >= next_progress) {
         std::cerr << "weave: " << result.test_name << ": " << (i + 1) << "/" << options.iterations
-                  << " schedules, " << absl::FormatDuration(absl::Trunc(now - start, absl::Milliseconds(1)))
+                  << " schedules, "
+                  << absl::FormatDuration(absl::Trunc(now - start, absl::Milliseconds(1)))
                   << std::endl;
         next_progress = now + options.progress_interval;
       }

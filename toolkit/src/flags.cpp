@@ -2,12 +2,12 @@
 
 #include <cstdlib>
 
-#include "internal/strings.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "internal/strings.hpp"
 
 namespace weave {
 
@@ -29,7 +29,8 @@ constexpr FlagInfo kFlags[] = {
     {"time_budget", "stop exploring after this much wall time, e.g. 30s, 5m (default none)"},
     {"max_steps", "scheduling steps per run before it is a livelock (default 100000)"},
     {"stack_size", "fiber stack size, e.g. 256K, 1M (default 256K)"},
-    {"spurious_wakeups", "let condition_variable waits wake spuriously: true|false (default false)"},
+    {"spurious_wakeups",
+     "let condition_variable waits wake spuriously: true|false (default false)"},
     {"progress", "print progress this often on long explorations, 0 to disable (default 10s)"},
 };
 
@@ -53,8 +54,10 @@ bool ParseBool(absl::string_view v, bool& out) {
 
 bool ParseSize(absl::string_view v, std::size_t& out) {
   std::uint64_t multiplier = 1;
-  if (absl::ConsumeSuffix(&v, "K") || absl::ConsumeSuffix(&v, "k")) multiplier = 1024;
-  else if (absl::ConsumeSuffix(&v, "M") || absl::ConsumeSuffix(&v, "m")) multiplier = 1024 * 1024;
+  if (absl::ConsumeSuffix(&v, "K") || absl::ConsumeSuffix(&v, "k"))
+    multiplier = 1024;
+  else if (absl::ConsumeSuffix(&v, "M") || absl::ConsumeSuffix(&v, "m"))
+    multiplier = 1024 * 1024;
   std::uint64_t n = 0;
   if (!absl::SimpleAtoi(v, &n) || n > (std::uint64_t{1} << 40) / multiplier) return false;
   out = static_cast<std::size_t>(n * multiplier);

@@ -15,7 +15,7 @@ TaskId Me() { return detail::InSimulation() ? detail::CurrentTask() : kOutsideTa
 
 mutex::~mutex() {
   detail::CheckDestroyed(*this, waiters_,
-                         owner_ != kNoTask ? absl::StrCat("while locked by task ", owner_)
+                         owner_ != kNoTask   ? absl::StrCat("while locked by task ", owner_)
                          : !waiters_.empty() ? "while tasks wait on it"
                                              : "");
 }
@@ -47,11 +47,11 @@ bool mutex::LockUntil(detail::Nanos deadline, std::source_location where) {
       return true;
     }
     if (owner_ == me) {
-      detail::ReportFailure(FailureKind::kDeadlock,
-                            absl::StrCat("self-deadlock: task ", me, " '",
-                                         detail::CurrentTaskName(), "' locks ", Describe(),
-                                         ", which it already holds (weave::mutex is not recursive)"),
-                            "", detail::ToPosition(where), /*stop_now=*/true);
+      detail::ReportFailure(
+          FailureKind::kDeadlock,
+          absl::StrCat("self-deadlock: task ", me, " '", detail::CurrentTaskName(), "' locks ",
+                       Describe(), ", which it already holds (weave::mutex is not recursive)"),
+          "", detail::ToPosition(where), /*stop_now=*/true);
       return false;
     }
     const detail::WakeReason r = detail::Wait(waiters_, detail::Operation::kLock, this, deadline);
@@ -87,13 +87,12 @@ void mutex::unlock(std::source_location where) {
   const TaskId me = Me();
   if (owner_ != me) {
     if (!in_sim) throw std::logic_error("weave::mutex: unlock() of a mutex that is not locked");
-    detail::ReportMisuse(owner_ == kNoTask
-                             ? absl::StrCat("task ", me, " '", detail::CurrentTaskName(),
-                                            "' unlocks ", Describe(), ", which is not locked")
-                             : absl::StrCat("task ", me, " '", detail::CurrentTaskName(),
-                                            "' unlocks ", Describe(), ", which task ", owner_,
-                                            " holds"),
-                         where);
+    detail::ReportMisuse(
+        owner_ == kNoTask ? absl::StrCat("task ", me, " '", detail::CurrentTaskName(), "' unlocks ",
+                                         Describe(), ", which is not locked")
+                          : absl::StrCat("task ", me, " '", detail::CurrentTaskName(), "' unlocks ",
+                                         Describe(), ", which task ", owner_, " holds"),
+        where);
     return;
   }
   owner_ = kNoTask;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "internal/demangle.hpp"
+
 #include "weave/detail/runtime.hpp"
 #include "weave/failure.hpp"
 #include "weave/task_backend.hpp"
@@ -143,8 +144,8 @@ std::string_view ObjectKindName(ObjectKind kind) {
 
 std::string Demangle(const char* mangled) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                             std::free);
+  std::unique_ptr<char, void (*)(void*)> out(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
   return status == 0 && out ? std::string(out.get()) : std::string(mangled);
 }
 

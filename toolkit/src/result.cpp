@@ -39,8 +39,7 @@ std::ostream& operator<<(std::ostream& os, const Failure& f) {
 }
 
 std::string Result::Summary() const {
-  const std::string elapsed =
-      absl::FormatDuration(absl::Trunc(wall_time, absl::Microseconds(100)));
+  const std::string elapsed = absl::FormatDuration(absl::Trunc(wall_time, absl::Microseconds(100)));
   if (!input_error.ok()) {
     return absl::StrCat("weave: ", test_name, ": cannot run: ", input_error.message());
   }

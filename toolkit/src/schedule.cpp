@@ -9,12 +9,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "internal/strings.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "internal/strings.hpp"
 
 namespace weave {
 
@@ -80,7 +80,8 @@ std::string FormatSchedule(const Schedule& s) {
   absl::StrAppend(&out, "iteration ", s.iteration, "\n");
   absl::StrAppend(&out, "max-steps ", s.max_steps, "\n");
   absl::StrAppend(&out, "spurious-wakeups ", s.spurious_wakeups ? 1 : 0, "\n");
-  absl::StrAppend(&out, "failure ", s.failure ? detail::AV(FailureKindName(*s.failure)) : "none", "\n");
+  absl::StrAppend(&out, "failure ", s.failure ? detail::AV(FailureKindName(*s.failure)) : "none",
+                  "\n");
   absl::StrAppend(&out, "message ", absl::CEscape(s.failure_message), "\n");
   absl::StrAppend(&out, "decisions ", s.size(), "\n");
   absl::StrAppend(&out, "# t <picked task> <runnable tasks> | c <value> <n of choose(n)>\n");
@@ -108,8 +109,8 @@ class Parser {
 
   absl::Status Error(absl::string_view expected, absl::string_view got) const {
     return absl::InvalidArgumentError(absl::StrCat(source_, ":", line_no_, ": expected ", expected,
-                                                   got.empty() ? "" : ", got '",
-                                                   got.substr(0, 80), got.empty() ? "" : "'"));
+                                                   got.empty() ? "" : ", got '", got.substr(0, 80),
+                                                   got.empty() ? "" : "'"));
   }
 
   // Returns the next non-comment line, or an error naming `expected` at end of input.
@@ -296,9 +297,8 @@ absl::Status WriteScheduleFile(const Schedule& schedule, const std::string& path
   if (target.has_parent_path()) {
     fs::create_directories(target.parent_path(), ec);
     if (ec) {
-      return absl::UnavailableError(absl::StrCat(path, ": cannot create directory ",
-                                                 target.parent_path().string(), ": ",
-                                                 ec.message()));
+      return absl::UnavailableError(absl::StrCat(
+          path, ": cannot create directory ", target.parent_path().string(), ": ", ec.message()));
     }
   }
   const std::string text = FormatSchedule(schedule);

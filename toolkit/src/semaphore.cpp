@@ -56,7 +56,9 @@ bool SemaphoreCore::AcquireUntil(Nanos deadline, std::source_location /*where*/)
       --count_;
       return true;
     }
-    if (!InSimulation()) throw std::logic_error("weave::counting_semaphore: acquire() would block outside a simulation");
+    if (!InSimulation())
+      throw std::logic_error(
+          "weave::counting_semaphore: acquire() would block outside a simulation");
     if (Wait(waiters_, Operation::kAcquire, this, deadline) != WakeReason::kNotified) return false;
   }
 }

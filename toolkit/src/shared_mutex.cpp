@@ -9,10 +9,10 @@ namespace weave {
 
 shared_mutex::~shared_mutex() {
   detail::CheckDestroyed(*this, waiters_,
-                         writer_ != kNoTask    ? absl::StrCat("while locked by task ", writer_)
-                         : !readers_.empty()   ? "while held shared"
-                         : !waiters_.empty()   ? "while tasks wait on it"
-                                               : "");
+                         writer_ != kNoTask  ? absl::StrCat("while locked by task ", writer_)
+                         : !readers_.empty() ? "while held shared"
+                         : !waiters_.empty() ? "while tasks wait on it"
+                                             : "");
 }
 
 void shared_mutex::ForgetEarlierRun() {
@@ -78,9 +78,9 @@ void shared_mutex::unlock(std::source_location where) {
   }
   detail::SchedulingPoint(detail::Operation::kUnlock, this);
   if (writer_ != me) {
-    detail::ReportMisuse(absl::StrCat("task ", me, " unlocks ", Describe(),
-                                      ", which it does not hold exclusively"),
-                         where);
+    detail::ReportMisuse(
+        absl::StrCat("task ", me, " unlocks ", Describe(), ", which it does not hold exclusively"),
+        where);
     return;
   }
   writer_ = kNoTask;
@@ -133,9 +133,9 @@ void shared_mutex::unlock_shared(std::source_location where) {
   detail::SchedulingPoint(detail::Operation::kUnlockShared, this);
   auto it = std::find(readers_.begin(), readers_.end(), me);
   if (it == readers_.end()) {
-    detail::ReportMisuse(
-        absl::StrCat("task ", me, " unlock_shared() on ", Describe(), ", which it does not hold shared"),
-        where);
+    detail::ReportMisuse(absl::StrCat("task ", me, " unlock_shared() on ", Describe(),
+                                      ", which it does not hold shared"),
+                         where);
     return;
   }
   readers_.erase(it);

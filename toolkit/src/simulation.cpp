@@ -229,7 +229,8 @@ TaskId Simulation::PickNext() {
   if (next == kNoTask || next < 0 || static_cast<std::size_t>(next) >= task_count_ ||
       task(next).state != TaskState::kRunnable) {
     std::string why = strategy_.Divergence();
-    if (why.empty()) why = absl::StrCat("the strategy picked task ", next, ", which is not runnable");
+    if (why.empty())
+      why = absl::StrCat("the strategy picked task ", next, ", which is not runnable");
     ReportFailure(FailureKind::kNondeterminism, why, "", {}, /*stop_now=*/false);
     return kNoTask;
   }
@@ -509,7 +510,8 @@ std::string Simulation::DescribeTaskState(const TaskRecord& t) const {
   } else {
     s = absl::StrCat("blocked in ", AV(OperationName(t.blocked_op)));
   }
-  if (t.timer_deadline != kNoDeadline) absl::StrAppend(&s, " until ", FormatNanos(t.timer_deadline));
+  if (t.timer_deadline != kNoDeadline)
+    absl::StrAppend(&s, " until ", FormatNanos(t.timer_deadline));
   return s;
 }
 
@@ -580,8 +582,7 @@ void Simulation::ReportDeadlock() {
       }
     }
   }
-  ReportFailure(FailureKind::kDeadlock,
-                "every task is blocked and no timer is pending",
+  ReportFailure(FailureKind::kDeadlock, "every task is blocked and no timer is pending",
                 absl::StrCat("wait-for graph:", graph), {}, /*stop_now=*/false);
 }
 
@@ -699,7 +700,8 @@ void ReportFailure(FailureKind kind, std::string message, std::string details,
 void ReportMisuse(std::string message, std::source_location where) {
   // Not stop_now: misuse is often found in release operations called from destructors, which must
   // not throw. The task stops at its next stopping point.
-  ReportFailure(FailureKind::kMisuse, std::move(message), "", ToPosition(where), /*stop_now=*/false);
+  ReportFailure(FailureKind::kMisuse, std::move(message), "", ToPosition(where),
+                /*stop_now=*/false);
 }
 
 SourcePosition ToPosition(const std::source_location& where) {
@@ -728,8 +730,9 @@ void CheckDestroyed(const SyncObject& object, WaitQueue& queue, std::string_view
   if (sim == nullptr) return;
   if (object.Stale()) return;  // never used in this run: its queue belongs to an earlier one
   if (!problem.empty() && !sim->aborting() && std::uncaught_exceptions() == 0) {
-    sim->ReportFailure(FailureKind::kMisuse, absl::StrCat(object.Describe(), " destroyed ", AV(problem)),
-                       "", {}, /*stop_now=*/false);
+    sim->ReportFailure(FailureKind::kMisuse,
+                       absl::StrCat(object.Describe(), " destroyed ", AV(problem)), "", {},
+                       /*stop_now=*/false);
   }
   sim->DetachAll(queue);
 }

@@ -1,13 +1,15 @@
 // The small public entry points: clock, this_task, choose/check, join_handle.
+#include "weave/this_task.hpp"
+
 #include <stdexcept>
 
-#include "internal/strings.hpp"
 #include "absl/strings/str_cat.h"
 #include "internal/simulation.hpp"
+#include "internal/strings.hpp"
+
 #include "weave/check.hpp"
 #include "weave/clock.hpp"
 #include "weave/join_handle.hpp"
-#include "weave/this_task.hpp"
 
 namespace weave {
 
@@ -15,8 +17,8 @@ clock::time_point clock::now() noexcept {
   if (detail::Simulation* sim = detail::Simulation::Current()) {
     return time_point(duration(sim->now()));
   }
-  return time_point(std::chrono::duration_cast<duration>(
-      std::chrono::steady_clock::now().time_since_epoch()));
+  return time_point(
+      std::chrono::duration_cast<duration>(std::chrono::steady_clock::now().time_since_epoch()));
 }
 
 namespace this_task {
@@ -60,13 +62,15 @@ void check(bool condition, std::string_view message, std::source_location where)
     throw std::logic_error(absl::StrCat("weave::check failed at ", where.file_name(), ":",
                                         where.line(), ": ", detail::AV(message)));
   }
-  detail::ReportFailure(FailureKind::kAssertion, absl::StrCat("weave::check failed: ", detail::AV(message)),
-                        "", detail::ToPosition(where), /*stop_now=*/false);
+  detail::ReportFailure(FailureKind::kAssertion,
+                        absl::StrCat("weave::check failed: ", detail::AV(message)), "",
+                        detail::ToPosition(where), /*stop_now=*/false);
 }
 
 void join_handle::join(std::source_location where) {
   detail::Simulation* sim = detail::Simulation::Current();
-  if (sim == nullptr) throw std::logic_error("weave::join_handle::join called outside a simulation");
+  if (sim == nullptr)
+    throw std::logic_error("weave::join_handle::join called outside a simulation");
   if (id_ == kNoTask || joined_) {
     detail::ReportMisuse(joined_ ? absl::StrCat("join() called twice on task ", id_)
                                  : "join() on an empty join_handle (default-constructed, moved "

@@ -4,13 +4,14 @@
 // that gives us pooled stacks with guard pages, a switch that carries "who jumped to me" in its
 // data word (so no thread-local bookkeeping is needed), and AddressSanitizer fiber annotations,
 // which Boost 1.74's fcontext fiber does not make.
-#include <boost/context/detail/fcontext.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
 
 #include "stack_pool.hpp"
+#include <boost/context/detail/fcontext.hpp>
+
 #include "weave/detail/runtime.hpp"
 #include "weave/spawn.hpp"
 #include "weave/task_backend.hpp"
@@ -135,8 +136,9 @@ namespace weave {
 
 [[nodiscard]] join_handle spawn(std::string_view name, absl::AnyInvocable<void()> fn) {
   if (!detail::InSimulation()) {
-    throw std::logic_error("weave::spawn called outside a simulation (inside weave::explore or "
-                           "a WEAVE_TEST body only)");
+    throw std::logic_error(
+        "weave::spawn called outside a simulation (inside weave::explore or "
+        "a WEAVE_TEST body only)");
   }
   if (!fn) throw std::invalid_argument("weave::spawn: empty function");
   if (detail::RootBackend() == nullptr) {

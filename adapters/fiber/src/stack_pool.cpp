@@ -1,9 +1,10 @@
 #include "stack_pool.hpp"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <new>
+
+#include <sys/mman.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>

@@ -11,10 +11,10 @@
 namespace weave::detail {
 
 struct FiberStack {
-  void* mapping = nullptr;     // start of the mapping (the guard page)
+  void* mapping = nullptr;  // start of the mapping (the guard page)
   std::size_t mapping_size = 0;
-  void* bottom = nullptr;      // lowest usable address (just above the guard page)
-  std::size_t size = 0;        // usable bytes
+  void* bottom = nullptr;  // lowest usable address (just above the guard page)
+  std::size_t size = 0;    // usable bytes
   void* top() const { return static_cast<char*>(bottom) + size; }
   explicit operator bool() const { return mapping != nullptr; }
 };

@@ -3,10 +3,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest-spi.h"
+
 #include "weave/detail/runtime.hpp"
 #include "weave/gtest.hpp"
 
@@ -17,8 +18,7 @@ namespace {
 // current schedule; anything else is kept and re-reported to gtest when the exploration ends.
 class AssertionRouter : public ::testing::ScopedFakeTestPartResultReporter {
  public:
-  AssertionRouter()
-      : ScopedFakeTestPartResultReporter(INTERCEPT_ONLY_CURRENT_THREAD, &unused_) {}
+  AssertionRouter() : ScopedFakeTestPartResultReporter(INTERCEPT_ONLY_CURRENT_THREAD, &unused_) {}
   ~AssertionRouter() override {
     for (const ::testing::TestPartResult& r : outside_) {
       if (r.failed()) {
@@ -46,8 +46,7 @@ class AssertionRouter : public ::testing::ScopedFakeTestPartResultReporter {
     if (result.file_name() != nullptr) where = {result.file_name(), result.line_number()};
     weave::detail::ReportFailure(
         FailureKind::kAssertion,
-        absl::StrCat(result.fatally_failed() ? "fatal " : "", "gtest assertion failed: ",
-                     one_line),
+        absl::StrCat(result.fatally_failed() ? "fatal " : "", "gtest assertion failed: ", one_line),
         message.find('\n') != std::string::npos ? message : "", where, /*stop_now=*/false);
   }
 
@@ -57,9 +56,10 @@ class AssertionRouter : public ::testing::ScopedFakeTestPartResultReporter {
 };
 
 std::string ShellQuote(std::string_view s) {
-  const bool plain = !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
-                                                       "OPQRSTUVWXYZ0123456789_-./=:,+@%") ==
-                                       std::string_view::npos;
+  const bool plain =
+      !s.empty() && s.find_first_not_of(
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+                        "OPQRSTUVWXYZ0123456789_-./=:,+@%") == std::string_view::npos;
   if (plain) return std::string(s);
   std::string out = "'";
   for (char c : s) {

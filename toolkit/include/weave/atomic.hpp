@@ -21,7 +21,8 @@ namespace weave {
 
 template <class T>
 class atomic : public detail::SyncObject {
-  static_assert(std::is_trivially_copyable_v<T>, "weave::atomic<T> requires a trivially copyable T");
+  static_assert(std::is_trivially_copyable_v<T>,
+                "weave::atomic<T> requires a trivially copyable T");
 
  public:
   using value_type = T;
@@ -31,7 +32,9 @@ class atomic : public detail::SyncObject {
       : SyncObject(detail::ObjectKind::kAtomic, {}), value_() {}
   constexpr explicit(false) atomic(T desired, std::string_view name = {})
       : SyncObject(detail::ObjectKind::kAtomic, name), value_(desired) {}
-  ~atomic() { detail::CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it"); }
+  ~atomic() {
+    detail::CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it");
+  }
 
   bool is_lock_free() const noexcept { return true; }
 
@@ -72,37 +75,36 @@ class atomic : public detail::SyncObject {
     return compare_exchange_strong(expected, desired, order, failure);
   }
 
-  T fetch_add(T arg, std::memory_order = std::memory_order_seq_cst)
-    requires(std::is_integral_v<T> || std::is_pointer_v<T>)
-  {
+  T fetch_add(T arg,
+              std::memory_order = std::memory_order_seq_cst) requires(std::is_integral_v<T> ||
+                                                                      std::is_pointer_v<T>) {
     return Modify([&](T v) { return static_cast<T>(v + arg); });
   }
-  T fetch_sub(T arg, std::memory_order = std::memory_order_seq_cst)
-    requires(std::is_integral_v<T>)
-  {
+  T fetch_sub(T arg,
+              std::memory_order = std::memory_order_seq_cst) requires(std::is_integral_v<T>) {
     return Modify([&](T v) { return static_cast<T>(v - arg); });
   }
-  T fetch_and(T arg, std::memory_order = std::memory_order_seq_cst)
-    requires(std::is_integral_v<T>)
-  {
+  T fetch_and(T arg,
+              std::memory_order = std::memory_order_seq_cst) requires(std::is_integral_v<T>) {
     return Modify([&](T v) { return static_cast<T>(v & arg); });
   }
-  T fetch_or(T arg, std::memory_order = std::memory_order_seq_cst)
-    requires(std::is_integral_v<T>)
-  {
+  T fetch_or(T arg, std::memory_order = std::memory_order_seq_cst) requires(std::is_integral_v<T>) {
     return Modify([&](T v) { return static_cast<T>(v | arg); });
   }
-  T fetch_xor(T arg, std::memory_order = std::memory_order_seq_cst)
-    requires(std::is_integral_v<T>)
-  {
+  T fetch_xor(T arg,
+              std::memory_order = std::memory_order_seq_cst) requires(std::is_integral_v<T>) {
     return Modify([&](T v) { return static_cast<T>(v ^ arg); });
   }
   T operator++() requires(std::is_integral_v<T>) { return static_cast<T>(fetch_add(1) + 1); }
   T operator++(int) requires(std::is_integral_v<T>) { return fetch_add(1); }
   T operator--() requires(std::is_integral_v<T>) { return static_cast<T>(fetch_sub(1) - 1); }
   T operator--(int) requires(std::is_integral_v<T>) { return fetch_sub(1); }
-  T operator+=(T arg) requires(std::is_integral_v<T>) { return static_cast<T>(fetch_add(arg) + arg); }
-  T operator-=(T arg) requires(std::is_integral_v<T>) { return static_cast<T>(fetch_sub(arg) - arg); }
+  T operator+=(T arg) requires(std::is_integral_v<T>) {
+    return static_cast<T>(fetch_add(arg) + arg);
+  }
+  T operator-=(T arg) requires(std::is_integral_v<T>) {
+    return static_cast<T>(fetch_sub(arg) - arg);
+  }
 
   // Blocks while the value equals `old` (C++20 atomic wait).
   void wait(T old, std::memory_order = std::memory_order_seq_cst) const {

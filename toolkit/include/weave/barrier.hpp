@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "absl/functional/function_ref.h"
+
 #include "weave/detail/runtime.hpp"
 
 namespace weave {
@@ -66,19 +67,23 @@ class barrier : public detail::BarrierCore {
                    std::string_view name = {})
       : BarrierCore(expected, name), completion_(std::move(completion)) {}
 
-  [[nodiscard]] arrival_token arrive(std::ptrdiff_t n = 1, std::source_location where =
-                                                               std::source_location::current()) {
-    return arrival_token(Arrive(n, false, [this] { completion_(); }, where));
+  [[nodiscard]] arrival_token arrive(std::ptrdiff_t n = 1,
+                                     std::source_location where = std::source_location::current()) {
+    return arrival_token(Arrive(
+        n, false, [this] { completion_(); }, where));
   }
   void wait(arrival_token&& token,
             std::source_location where = std::source_location::current()) const {
     const_cast<barrier*>(this)->WaitPhase(token.phase_, where);
   }
   void arrive_and_wait(std::source_location where = std::source_location::current()) {
-    WaitPhase(Arrive(1, false, [this] { completion_(); }, where), where);
+    WaitPhase(Arrive(
+                  1, false, [this] { completion_(); }, where),
+              where);
   }
   void arrive_and_drop(std::source_location where = std::source_location::current()) {
-    Arrive(1, true, [this] { completion_(); }, where);
+    Arrive(
+        1, true, [this] { completion_(); }, where);
   }
 
  private:

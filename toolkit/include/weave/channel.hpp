@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+
 #include "weave/detail/runtime.hpp"
 #include "weave/detail/time.hpp"
 

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "absl/functional/function_ref.h"
+
 #include "weave/detail/runtime.hpp"
 #include "weave/detail/time.hpp"
 
@@ -68,8 +69,7 @@ class condition_variable : public detail::SyncObject {
 
  private:
   template <class Lock>
-  std::cv_status WaitUntilDeadline(Lock& lock, detail::Nanos deadline,
-                                   std::source_location where) {
+  std::cv_status WaitUntilDeadline(Lock& lock, detail::Nanos deadline, std::source_location where) {
     bool holds = true;
     if constexpr (requires { lock.owns_lock(); }) holds = lock.owns_lock();
     return WaitImpl(

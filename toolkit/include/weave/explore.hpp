@@ -25,8 +25,7 @@ Result explore(const Options& options, const std::function<void()>& body);
 
 // Replays `schedule` once: the strategy follows the recording, and any divergence is reported as a
 // kNondeterminism failure naming the step and both runnable sets.
-Result replay(const Options& options, const Schedule& schedule,
-              const std::function<void()>& body);
+Result replay(const Options& options, const Schedule& schedule, const std::function<void()>& body);
 
 namespace detail {
 

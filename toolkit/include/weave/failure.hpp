@@ -1,9 +1,10 @@
 // weave/failure.hpp: what went wrong in one schedule.
 //
 // Every failing schedule is classified by a closed, printable `FailureKind`, so a test can name the
-// failure it expects (see EXPECT_WEAVE_FAILURE in weave/gtest.hpp) and a schedule file can record it.
-// A `Failure` carries the kind, a one-line message, where it happened (step, virtual time, task,
-// source location) and a snapshot of every task of the run: what each was doing at that moment.
+// failure it expects (see EXPECT_WEAVE_FAILURE in weave/gtest.hpp) and a schedule file can record
+// it. A `Failure` carries the kind, a one-line message, where it happened (step, virtual time,
+// task, source location) and a snapshot of every task of the run: what each was doing at that
+// moment.
 //
 //   weave::Result r = weave::explore(options, body);
 //   if (!r.ok() && r.failure().kind == weave::FailureKind::kDeadlock) { ... }

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+
 #include "weave/options.hpp"
 
 namespace weave {

@@ -19,7 +19,9 @@ namespace weave {
 
 class latch : public detail::SyncObject {
  public:
-  static constexpr std::ptrdiff_t max() noexcept { return std::numeric_limits<std::ptrdiff_t>::max(); }
+  static constexpr std::ptrdiff_t max() noexcept {
+    return std::numeric_limits<std::ptrdiff_t>::max();
+  }
 
   // `expected` must be >= 0 (checked: std::invalid_argument).
   explicit latch(std::ptrdiff_t expected, std::string_view name = {});

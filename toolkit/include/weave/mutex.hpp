@@ -1,11 +1,11 @@
 // weave/mutex.hpp: Model of std::mutex and std::timed_mutex.
 //
 // Use weave::mutex wherever the code under test uses std::mutex; it meets the Lockable (and for
-// timed_mutex TimedLockable) requirements, so std::scoped_lock, std::unique_lock and std::lock work.
-// lock() is a scheduling point; when the mutex is held the task blocks and the strategy decides
-// who gets it next. Misuse is a reported failure, not undefined behaviour: unlocking a mutex the
-// task does not hold, destroying a locked mutex, and locking a mutex the task already holds
-// (reported as a deadlock).
+// timed_mutex TimedLockable) requirements, so std::scoped_lock, std::unique_lock and std::lock
+// work. lock() is a scheduling point; when the mutex is held the task blocks and the strategy
+// decides who gets it next. Misuse is a reported failure, not undefined behaviour: unlocking a
+// mutex the task does not hold, destroying a locked mutex, and locking a mutex the task already
+// holds (reported as a deadlock).
 //
 //   weave::mutex m{"accounts"};
 //   std::scoped_lock lock(m);

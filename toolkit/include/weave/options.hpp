@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+
 #include "weave/strategy.hpp"
 
 namespace weave {

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+
 #include "weave/failure.hpp"
 #include "weave/schedule.hpp"
 
@@ -40,10 +41,10 @@ class Result {
   absl::Duration wall_time;
   // Set when a schedule failed:
   std::int64_t failing_iteration = -1;
-  Schedule schedule;               // the failing run's decisions
-  std::string schedule_path;       // where it was written ("" if writing failed)
+  Schedule schedule;                 // the failing run's decisions
+  std::string schedule_path;         // where it was written ("" if writing failed)
   std::string schedule_write_error;  // why writing failed, if it did
-  std::string replay_command;      // a shell command that replays it
+  std::string replay_command;        // a shell command that replays it
 
   void set_failure(Failure f) { failure_ = std::move(f); }
 

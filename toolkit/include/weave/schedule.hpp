@@ -5,9 +5,10 @@
 // answer to every weave::choose(n), and the options that change behaviour. It is written as small,
 // versioned, human-readable text; a failing exploration writes `<out>/<test>.schedule`.
 //
-//   absl::StatusOr<weave::Schedule> s = weave::ReadScheduleFile("weave-out/Bank.Transfer.schedule");
-//   if (!s.ok()) std::cerr << s.status().message() << "\n";   // "file:line: expected ..."
-//   weave::Options o; o.replay_file = "weave-out/Bank.Transfer.schedule";
+//   absl::StatusOr<weave::Schedule> s =
+//   weave::ReadScheduleFile("weave-out/Bank.Transfer.schedule"); if (!s.ok()) std::cerr <<
+//   s.status().message() << "\n";   // "file:line: expected ..." weave::Options o; o.replay_file =
+//   "weave-out/Bank.Transfer.schedule";
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
 #include "weave/failure.hpp"
 
 namespace weave {
@@ -40,9 +42,9 @@ class Schedule {
   // Format version written by this build; readers reject any other.
   static constexpr int kFormatVersion = 1;
 
-  std::string test_name;     // "Suite.Name" (or the explore() name)
-  std::string strategy;      // Strategy::ToString() of the run that produced it
-  std::uint64_t seed = 0;    // Options::seed of the exploration
+  std::string test_name;       // "Suite.Name" (or the explore() name)
+  std::string strategy;        // Strategy::ToString() of the run that produced it
+  std::uint64_t seed = 0;      // Options::seed of the exploration
   std::int64_t iteration = 0;  // which run of the exploration (0-based)
   std::int64_t max_steps = 0;
   bool spurious_wakeups = false;

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+
 #include "weave/failure.hpp"
 
 namespace weave {

@@ -6,8 +6,8 @@
 // calls SwitchFrom whenever it hands control to that task.
 //
 //   auto backend = std::make_unique<MyBackend>(...);
-//   weave::TaskId id = weave::detail::CreateTask("worker", weave::TaskKind::kFiber, std::move(backend));
-//   weave::detail::SchedulingPoint(weave::detail::Operation::kSpawn, nullptr);
+//   weave::TaskId id = weave::detail::CreateTask("worker", weave::TaskKind::kFiber,
+//   std::move(backend)); weave::detail::SchedulingPoint(weave::detail::Operation::kSpawn, nullptr);
 #pragma once
 
 #include <cstdint>

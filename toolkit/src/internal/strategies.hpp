@@ -7,6 +7,7 @@
 #include <string>
 
 #include "internal/random.hpp"
+
 #include "weave/schedule.hpp"
 #include "weave/strategy.hpp"
 

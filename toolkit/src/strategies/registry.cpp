@@ -1,8 +1,9 @@
 // The one place that maps strategy names to implementations.
-#include "internal/strings.hpp"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "internal/strategies.hpp"
+#include "internal/strings.hpp"
+
 #include "weave/strategy.hpp"
 
 namespace weave {

@@ -16,9 +16,9 @@ bool ReplayStrategy::BeginRun() {
 TaskId ReplayStrategy::PickTask(std::span<const TaskId> runnable, TaskId /*current*/) {
   const std::size_t step = position_ + 1;
   if (position_ >= schedule_.size()) {
-    divergence_ = absl::StrCat("nondeterminism at step ", step,
-                               ": the run went on past the end of the recording (", schedule_.size(),
-                               " decisions); runnable now {", FormatTaskSet(runnable), "}");
+    divergence_ = absl::StrCat(
+        "nondeterminism at step ", step, ": the run went on past the end of the recording (",
+        schedule_.size(), " decisions); runnable now {", FormatTaskSet(runnable), "}");
     return kNoTask;
   }
   const Decision& d = schedule_.decision(position_);
@@ -52,8 +52,10 @@ std::uint64_t ReplayStrategy::PickChoice(std::uint64_t n) {
         d.kind == Decision::Kind::kChoice
             ? absl::StrCat("nondeterminism at step ", step, ": recorded choose(", d.bound,
                            "), now choose(", n, ")")
-            : absl::StrCat("nondeterminism at step ", step, ": recorded a scheduling point with "
-                           "runnable {", FormatTaskSet(schedule_.runnable(d)), "}, now choose(", n, ")");
+            : absl::StrCat("nondeterminism at step ", step,
+                           ": recorded a scheduling point with "
+                           "runnable {",
+                           FormatTaskSet(schedule_.runnable(d)), "}, now choose(", n, ")");
     return kNoChoice;
   }
   ++position_;

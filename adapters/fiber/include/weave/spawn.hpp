@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "absl/functional/any_invocable.h"
+
 #include "weave/join_handle.hpp"
 
 namespace weave {

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "gtest/gtest.h"
+
 #include "weave/weave.hpp"
 
 namespace weave::gtest {
@@ -43,27 +44,28 @@ inline const bool kObserverRegistered = RegisterObserver();
 
 #define WEAVE_DETAIL_BODY_NAME(suite, name) WeaveBody_##suite##_##name
 
-#define WEAVE_TEST_WITH(suite, name, ...)                                                   \
-  static void WEAVE_DETAIL_BODY_NAME(suite, name)();                                        \
-  TEST(suite, name) {                                                                       \
+#define WEAVE_TEST_WITH(suite, name, ...)                                                        \
+  static void WEAVE_DETAIL_BODY_NAME(suite, name)();                                             \
+  TEST(suite, name) {                                                                            \
     ::weave::gtest::RunTest(#suite "." #name, __VA_ARGS__, &WEAVE_DETAIL_BODY_NAME(suite, name), \
-                            __FILE__, __LINE__);                                            \
-  }                                                                                         \
+                            __FILE__, __LINE__);                                                 \
+  }                                                                                              \
   static void WEAVE_DETAIL_BODY_NAME(suite, name)()
 
-#define WEAVE_TEST(suite, name) WEAVE_TEST_WITH(suite, name, std::function<void(::weave::Options&)>())
+#define WEAVE_TEST(suite, name) \
+  WEAVE_TEST_WITH(suite, name, std::function<void(::weave::Options&)>())
 
-#define EXPECT_WEAVE_FAILURE(expected_kind, options, ...)                                          \
+#define EXPECT_WEAVE_FAILURE(expected_kind, options, ...)                                 \
   do {                                                                                    \
     const ::weave::Result weave_result_ = ::weave::explore((options), __VA_ARGS__);       \
     EXPECT_TRUE(!weave_result_.ok() && weave_result_.input_error.ok() &&                  \
-                weave_result_.failure().kind == (expected_kind))                                   \
-        << "expected a " << ::weave::FailureKindName(expected_kind) << " failure; got:\n"          \
+                weave_result_.failure().kind == (expected_kind))                          \
+        << "expected a " << ::weave::FailureKindName(expected_kind) << " failure; got:\n" \
         << weave_result_;                                                                 \
   } while (false)
 
-#define EXPECT_WEAVE_OK(options, ...)                                                     \
-  do {                                                                                    \
-    const ::weave::Result weave_result_ = ::weave::explore((options), __VA_ARGS__);       \
-    EXPECT_TRUE(weave_result_.ok()) << weave_result_;                                     \
+#define EXPECT_WEAVE_OK(options, ...)                                               \
+  do {                                                                              \
+    const ::weave::Result weave_result_ = ::weave::explore((options), __VA_ARGS__); \
+    EXPECT_TRUE(weave_result_.ok()) << weave_result_;                               \
   } while (false)
