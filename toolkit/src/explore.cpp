@@ -1,6 +1,7 @@
 #include "weave/explore.hpp"
 
 #include <iostream>
+#include <ranges>
 #include <stdexcept>
 #include <vector>
 
@@ -25,7 +26,7 @@ class ObserverScope {
     for (ExplorationObserver* o : Observers()) o->OnExplorationBegin(options);
   }
   ~ObserverScope() {
-    for (auto it = Observers().rbegin(); it != Observers().rend(); ++it) (*it)->OnExplorationEnd();
+    for (ExplorationObserver* o : std::views::reverse(Observers())) o->OnExplorationEnd();
   }
   ObserverScope(const ObserverScope&) = delete;
   ObserverScope& operator=(const ObserverScope&) = delete;
@@ -50,7 +51,7 @@ namespace {
 void Validate(const Options& o) {
   if (o.iterations < 1) throw std::invalid_argument("weave::Options::iterations must be >= 1");
   if (o.max_steps < 1) throw std::invalid_argument("weave::Options::max_steps must be >= 1");
-  if (o.stack_size < 16 * 1024) {
+  if (o.stack_size < std::size_t{16} * 1024) {
     throw std::invalid_argument("weave::Options::stack_size must be at least 16 KiB");
   }
 }

@@ -57,7 +57,7 @@ bool ParseSize(absl::string_view v, std::size_t& out) {
   if (absl::ConsumeSuffix(&v, "K") || absl::ConsumeSuffix(&v, "k"))
     multiplier = 1024;
   else if (absl::ConsumeSuffix(&v, "M") || absl::ConsumeSuffix(&v, "m"))
-    multiplier = 1024 * 1024;
+    multiplier = std::uint64_t{1024} * 1024;
   std::uint64_t n = 0;
   if (!absl::SimpleAtoi(v, &n) || n > (std::uint64_t{1} << 40) / multiplier) return false;
   out = static_cast<std::size_t>(n * multiplier);
@@ -98,7 +98,7 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     o.max_steps = n;
   } else if (name == "stack_size") {
     std::size_t n = 0;
-    if (!ParseSize(value, n) || n < 16 * 1024) {
+    if (!ParseSize(value, n) || n < std::size_t{16} * 1024) {
       return Bad(name, value, "a size of at least 16K, such as 256K or 1M");
     }
     o.stack_size = n;

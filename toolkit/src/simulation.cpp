@@ -226,7 +226,7 @@ TaskId Simulation::PickNext() {
     return kNoTask;
   }
   const TaskId next = strategy_.PickTask(runnable_, current_->id);
-  if (next == kNoTask || next < 0 || static_cast<std::size_t>(next) >= task_count_ ||
+  if (next < 0 || static_cast<std::size_t>(next) >= task_count_ ||
       task(next).state != TaskState::kRunnable) {
     std::string why = strategy_.Divergence();
     if (why.empty())
@@ -697,7 +697,7 @@ void ReportFailure(FailureKind kind, std::string message, std::string details,
   sim->ReportFailure(kind, std::move(message), std::move(details), where, stop_now);
 }
 
-void ReportMisuse(std::string message, std::source_location where) {
+void ReportMisuse(const std::string& message, std::source_location where) {
   // Not stop_now: misuse is often found in release operations called from destructors, which must
   // not throw. The task stops at its next stopping point.
   ReportFailure(FailureKind::kMisuse, std::move(message), "", ToPosition(where),
@@ -762,7 +762,7 @@ TaskBackend& CurrentBackend() {
 }
 std::size_t StackSize() { return Require("StackSize").options().stack_size; }
 
-void ReportUncaughtException(std::exception_ptr error) {
+void ReportUncaughtException(const std::exception_ptr& error) {
   std::string what;
   std::string type = "unknown type";
   try {

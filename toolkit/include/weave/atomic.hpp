@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <source_location>
 #include <string_view>
@@ -32,7 +33,7 @@ class atomic : public detail::SyncObject {
       : SyncObject(detail::ObjectKind::kAtomic, {}), value_() {}
   constexpr explicit(false) atomic(T desired, std::string_view name = {})
       : SyncObject(detail::ObjectKind::kAtomic, name), value_(desired) {}
-  ~atomic() {
+  ~atomic() override {
     detail::CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it");
   }
 
@@ -76,9 +77,17 @@ class atomic : public detail::SyncObject {
   }
 
   T fetch_add(T arg,
-              std::memory_order = std::memory_order_seq_cst) requires(std::is_integral_v<T> ||
-                                                                      std::is_pointer_v<T>) {
+              std::memory_order = std::memory_order_seq_cst) requires(std::is_integral_v<T>) {
     return Modify([&](T v) { return static_cast<T>(v + arg); });
+  }
+  // Pointers move by whole elements, as with std::atomic<T*>.
+  T fetch_add(std::ptrdiff_t arg,
+              std::memory_order = std::memory_order_seq_cst) requires(std::is_pointer_v<T>) {
+    return Modify([&](T v) { return v + arg; });
+  }
+  T fetch_sub(std::ptrdiff_t arg,
+              std::memory_order = std::memory_order_seq_cst) requires(std::is_pointer_v<T>) {
+    return Modify([&](T v) { return v - arg; });
   }
   T fetch_sub(T arg,
               std::memory_order = std::memory_order_seq_cst) requires(std::is_integral_v<T>) {

@@ -29,7 +29,7 @@ struct NoCompletion {
 class BarrierCore : public SyncObject {
  public:
   BarrierCore(std::ptrdiff_t expected, std::string_view name);
-  ~BarrierCore();
+  ~BarrierCore() override;
   // Returns the phase arrived in.
   std::uint64_t Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef<void()> completion,
                        std::source_location where);
@@ -53,8 +53,8 @@ class barrier : public detail::BarrierCore {
   // Returned by arrive(); pass it to wait().
   class arrival_token {
    public:
-    arrival_token(arrival_token&&) = default;
-    arrival_token& operator=(arrival_token&&) = default;
+    arrival_token(arrival_token&&) noexcept = default;
+    arrival_token& operator=(arrival_token&&) noexcept = default;
 
    private:
     friend class barrier;

@@ -34,7 +34,7 @@ class channel : public detail::SyncObject {
 
   explicit channel(std::size_t capacity = kUnbounded, std::string_view name = {})
       : SyncObject(detail::ObjectKind::kChannel, name), capacity_(capacity) {}
-  ~channel() {
+  ~channel() override {
     detail::CheckDestroyed(*this, senders_, senders_.empty() ? "" : "while tasks wait to send");
     detail::CheckDestroyed(*this, receivers_,
                            receivers_.empty() ? "" : "while tasks wait to receive");

@@ -27,7 +27,7 @@ class condition_variable : public detail::SyncObject {
  public:
   explicit condition_variable(std::string_view name = {})
       : SyncObject(detail::ObjectKind::kConditionVariable, name) {}
-  ~condition_variable();
+  ~condition_variable() override;
 
   void notify_one(std::source_location where = std::source_location::current());
   void notify_all(std::source_location where = std::source_location::current());

@@ -25,7 +25,7 @@ class latch : public detail::SyncObject {
 
   // `expected` must be >= 0 (checked: std::invalid_argument).
   explicit latch(std::ptrdiff_t expected, std::string_view name = {});
-  ~latch();
+  ~latch() override;
 
   void count_down(std::ptrdiff_t n = 1,
                   std::source_location where = std::source_location::current());

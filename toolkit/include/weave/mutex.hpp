@@ -28,7 +28,7 @@ namespace weave {
 class mutex : public detail::SyncObject {
  public:
   explicit mutex(std::string_view name = {}) : mutex(detail::ObjectKind::kMutex, name) {}
-  ~mutex();
+  ~mutex() override;
 
   // Blocks until the mutex is acquired.
   void lock(std::source_location where = std::source_location::current());

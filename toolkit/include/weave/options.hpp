@@ -40,7 +40,7 @@ struct Options {
   std::int64_t max_steps = 100000;
   // Stack size of each fiber task in bytes (a guard page is added below it).
   // --weave_stack_size / WEAVE_STACK_SIZE (accepts K and M suffixes). Default 256 KiB.
-  std::size_t stack_size = 256 * 1024;
+  std::size_t stack_size = std::size_t{256} * 1024;
   // Let condition_variable waits return spuriously (explored as a choice).
   // --weave_spurious_wakeups / WEAVE_SPURIOUS_WAKEUPS. Default false.
   bool spurious_wakeups = false;

@@ -24,7 +24,7 @@ namespace detail {
 class SemaphoreCore : public SyncObject {
  public:
   SemaphoreCore(std::ptrdiff_t initial, std::ptrdiff_t max, std::string_view name);
-  ~SemaphoreCore();
+  ~SemaphoreCore() override;
   void Release(std::ptrdiff_t update, std::source_location where);
   bool AcquireUntil(Nanos deadline, std::source_location where);
   bool TryAcquire();

@@ -21,7 +21,7 @@ class shared_mutex : public detail::SyncObject {
  public:
   explicit shared_mutex(std::string_view name = {})
       : SyncObject(detail::ObjectKind::kSharedMutex, name) {}
-  ~shared_mutex();
+  ~shared_mutex() override;
 
   void lock(std::source_location where = std::source_location::current());
   bool try_lock(std::source_location where = std::source_location::current());

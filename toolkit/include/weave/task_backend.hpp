@@ -44,7 +44,7 @@ void InstallRootBackend(std::unique_ptr<TaskBackend> backend);
 // Marks the current task finished, wakes its joiners and returns the backend to transfer to.
 TaskBackend& FinishCurrentTask();
 // Reports an exception that escaped the current task's function (never swallowed).
-void ReportUncaughtException(std::exception_ptr error);
+void ReportUncaughtException(const std::exception_ptr& error);
 // The backend of the running task.
 TaskBackend& CurrentBackend();
 // Stack size for new stackful tasks (Options::stack_size).

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "weave/clock.hpp"
+#include "weave/detail/time.hpp"
 #include "weave/failure.hpp"
 
 namespace weave::this_task {
@@ -20,9 +21,10 @@ namespace weave::this_task {
 void yield();
 // Blocks for `d` of virtual time (d <= 0: yield).
 void sleep_for(clock::duration d);
+// Any duration; one beyond what int64 nanoseconds hold saturates to "forever".
 template <class Rep, class Period>
 void sleep_for(std::chrono::duration<Rep, Period> d) {
-  sleep_for(std::chrono::ceil<clock::duration>(d));
+  sleep_for(clock::duration(detail::ToNanosSaturating(d)));
 }
 // Blocks until virtual time `t`.
 void sleep_until(clock::time_point t);

@@ -119,7 +119,9 @@ class SyncObject {
   virtual void AppendHolders(std::vector<TaskId>& holders) const;
 
  protected:
-  ~SyncObject() = default;
+  // Virtual because primitives override AppendHolders; protected because nothing deletes a
+  // primitive through this base.
+  virtual ~SyncObject() = default;
 
  private:
   std::string name_;
@@ -194,7 +196,7 @@ bool SpuriousWakeupsEnabled();
 void ReportFailure(FailureKind kind, std::string message, std::string details,
                    const SourcePosition& where, bool stop_now);
 // ReportFailure(kMisuse, ..., stop_now=true) with a std::source_location.
-void ReportMisuse(std::string message, std::source_location where);
+void ReportMisuse(const std::string& message, std::source_location where);
 
 // Checks common to every primitive's destructor: reports `problem` as misuse unless the run is
 // being torn down or an exception is unwinding, then detaches `queue`'s waiters.

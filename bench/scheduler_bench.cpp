@@ -1,0 +1,351 @@
+// weave_bench: what a scheduling step, a small run and a virtual timer cost.
+//
+// Build in Release; a Debug build's figures mean nothing:
+//   cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release
+//   cmake --build build/bench --target weave_bench
+//   build/bench/bench/weave_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//
+// The benchmarks, and the figure each one is about:
+//   BM_RawBoostContextRoundTrip   the floor: a raw boost::context::fiber resumed and yielding
+//                                 back. Time = ns per round trip (two switches).
+//   BM_FiberSchedulingStep        two fibers yielding to each other under round-robin, so every
+//                                 step switches. Counters: ns_per_step (wall), cpu_ns_per_step,
+//                                 x_raw_switch (a step over half a raw round trip: one switch
+//                                 against one switch) and x_raw_round_trip (a step over a whole
+//                                 raw round trip); both ratios in thread CPU time.
+//   BM_SchedulingStepNoSwitch     one task yielding alone: the strategy keeps it, no switch.
+//   BM_SmallBodyExecutions        2 tasks x 10 mutex-protected increments, random strategy;
+//                                 items_per_second = executions (runs of the body) per second.
+//   BM_VirtualTimers              100 tasks x 100 sleep_for of varied durations;
+//                                 items_per_second = timers per second.
+// Every weave benchmark also reports heap allocations (operator new calls, counted by the
+// replacement below) per step, per execution or per timer.
+#include <algorithm>
+#include <boost/context/fiber.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "weave/weave.hpp"
+
+// --- Allocation counting ------------------------------------------------------------------------
+// Replacing the global operator new in the executable counts every allocation made on this thread:
+// by the benchmark's own code, the weave libraries linked statically into it, and libstdc++. The
+// count is read around the measured region only.
+namespace {
+thread_local std::uint64_t t_allocations = 0;
+
+void* CountedAlloc(std::size_t size) {
+  ++t_allocations;
+  if (size == 0) size = 1;
+  if (void* p = std::malloc(size)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(std::size_t size) { return CountedAlloc(size); }
+void* operator new[](std::size_t size) { return CountedAlloc(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace ctx = boost::context;
+
+double NanosSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+}
+
+// CPU time of this thread: fibers switch on one OS thread, so it charges only our own work, not
+// the other processes of a busy machine (unlike wall time).
+double ThreadCpuNanos() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+// Wall and CPU time, and allocations, of one measured window.
+struct Window {
+  double wall_nanos = 0;
+  double cpu_nanos = 0;
+  std::uint64_t allocations = 0;
+
+  Window& operator+=(const Window& w) {
+    wall_nanos += w.wall_nanos;
+    cpu_nanos += w.cpu_nanos;
+    allocations += w.allocations;
+    return *this;
+  }
+};
+
+class WindowTimer {
+ public:
+  WindowTimer()
+      : allocations_(t_allocations), cpu_(ThreadCpuNanos()), wall_(Clock::now()) {}
+  Window Stop() const {
+    Window w;
+    w.wall_nanos = NanosSince(wall_);
+    w.cpu_nanos = ThreadCpuNanos() - cpu_;
+    w.allocations = t_allocations - allocations_;
+    return w;
+  }
+
+ private:
+  std::uint64_t allocations_;
+  double cpu_;
+  Clock::time_point wall_;
+};
+
+// Options shared by the weave benchmarks: one run per explore() unless the benchmark says
+// otherwise, no progress lines, no step budget in the way.
+weave::Options BenchOptions(weave::Strategy strategy, std::int64_t iterations) {
+  weave::Options o;
+  o.strategy = strategy;
+  o.iterations = iterations;
+  o.max_steps = std::numeric_limits<std::int64_t>::max() / 2;
+  o.progress_interval = absl::ZeroDuration();
+  o.test_name = "weave_bench";
+  return o;
+}
+
+bool Failed(benchmark::State& state, const weave::Result& r) {
+  if (r.ok()) return false;
+  std::ostringstream out;
+  out << r;
+  state.SkipWithError(out.str().c_str());
+  return true;
+}
+
+// --- 1. The floor: raw Boost.Context ------------------------------------------------------------
+
+// A fiber that yields back to its resumer until told to stop.
+class PingFiber {
+ public:
+  PingFiber()
+      : fiber_([this](ctx::fiber&& caller) {
+          while (!stop_) caller = std::move(caller).resume();
+          return std::move(caller);
+        }) {
+    fiber_ = std::move(fiber_).resume();  // start it: it yields straight back
+  }
+  ~PingFiber() {
+    stop_ = true;
+    fiber_ = std::move(fiber_).resume();  // it returns; fiber_ becomes empty
+  }
+  PingFiber(const PingFiber&) = delete;
+  PingFiber& operator=(const PingFiber&) = delete;
+
+  // One round trip: switch in, switch back out.
+  void RoundTrip() { fiber_ = std::move(fiber_).resume(); }
+
+ private:
+  bool stop_ = false;
+  ctx::fiber fiber_;
+};
+
+void BM_RawBoostContextRoundTrip(benchmark::State& state) {
+  PingFiber fiber;
+  for (auto _ : state) fiber.RoundTrip();
+  state.counters["ns_per_switch"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 2,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_RawBoostContextRoundTrip);
+
+// The raw round trip in thread CPU time, measured once per process (best of 7 x 200k): the
+// baseline of the ratios BM_FiberSchedulingStep reports, so they neither depend on which
+// benchmarks the filter ran nor on the machine's load.
+double RawRoundTripCpuNanos() {
+  static const double nanos = [] {
+    PingFiber fiber;
+    constexpr int kTrips = 200'000;
+    double best = std::numeric_limits<double>::infinity();
+    for (int round = 0; round < 7; ++round) {
+      const WindowTimer timer;
+      for (int i = 0; i < kTrips; ++i) fiber.RoundTrip();
+      best = std::min(best, timer.Stop().cpu_nanos / kTrips);
+    }
+    return best;
+  }();
+  return nanos;
+}
+
+// --- 2. One scheduling step ---------------------------------------------------------------------
+//
+// Each benchmark iteration is one explore() of one round-robin run. Only the steady-state part of
+// the run is timed (manual time): fiber "timer" yields N times while fiber "partner" yields back,
+// so the timed window holds exactly 2N steps, each a yield that switches to the other task. The
+// body (task 0) is blocked in join() by then, so it takes no turn. Spawning, stack reuse and
+// explore()'s setup are not in the window (BM_SmallBodyExecutions covers them). What the run
+// records is: every explore() starts a fresh schedule recording, so Arg(10000), a 20000-step run,
+// also pays for growing it (fresh pages, copies), which Arg(1000) mostly does not.
+void BM_FiberSchedulingStep(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const weave::Options options = BenchOptions(weave::Strategy::RoundRobin(), 1);
+  Window window;
+  Window total;
+  const auto body = [&] {
+    bool root_joining = false;
+    bool go = false;
+    bool done = false;
+    weave::join_handle timer = weave::spawn("timer", [&] {
+      while (!go) weave::this_task::yield();
+      const WindowTimer measure;
+      for (std::int64_t i = 0; i < n; ++i) weave::this_task::yield();
+      window = measure.Stop();
+      done = true;
+    });
+    weave::join_handle partner = weave::spawn("partner", [&] {
+      while (!root_joining) weave::this_task::yield();
+      // Round-robin gives task 0 its turn within these two yields: it blocks in join().
+      weave::this_task::yield();
+      weave::this_task::yield();
+      go = true;
+      while (!done) weave::this_task::yield();
+    });
+    root_joining = true;
+    timer.join();
+    partner.join();
+  };
+  for (auto _ : state) {
+    const weave::Result r = weave::explore(options, body);
+    if (Failed(state, r)) return;
+    state.SetIterationTime(window.wall_nanos * 1e-9);
+    total += window;
+  }
+  const double steps = 2.0 * static_cast<double>(n) * static_cast<double>(state.iterations());
+  const double cpu_per_step = total.cpu_nanos / steps;
+  const double raw = RawRoundTripCpuNanos();
+  state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+  state.counters["ns_per_step"] = total.wall_nanos / steps;
+  state.counters["cpu_ns_per_step"] = cpu_per_step;
+  state.counters["raw_rt_cpu_ns"] = raw;
+  state.counters["x_raw_switch"] = cpu_per_step / (raw / 2);
+  state.counters["x_raw_round_trip"] = cpu_per_step / raw;
+  state.counters["allocs_per_step"] = static_cast<double>(total.allocations) / steps;
+}
+BENCHMARK(BM_FiberSchedulingStep)->Arg(1'000)->Arg(10'000)->UseManualTime();
+
+// The no-switch path: the body alone yields N times; round-robin keeps it (the only runnable task)
+// at every step, so nothing is switched. Timed like BM_FiberSchedulingStep.
+void BM_SchedulingStepNoSwitch(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const weave::Options options = BenchOptions(weave::Strategy::RoundRobin(), 1);
+  Window window;
+  Window total;
+  const auto body = [&] {
+    const WindowTimer measure;
+    for (std::int64_t i = 0; i < n; ++i) weave::this_task::yield();
+    window = measure.Stop();
+  };
+  for (auto _ : state) {
+    const weave::Result r = weave::explore(options, body);
+    if (Failed(state, r)) return;
+    state.SetIterationTime(window.wall_nanos * 1e-9);
+    total += window;
+  }
+  const double steps = static_cast<double>(n) * static_cast<double>(state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+  state.counters["ns_per_step"] = total.wall_nanos / steps;
+  state.counters["cpu_ns_per_step"] = total.cpu_nanos / steps;
+  state.counters["allocs_per_step"] = static_cast<double>(total.allocations) / steps;
+}
+BENCHMARK(BM_SchedulingStepNoSwitch)->Arg(10'000)->UseManualTime();
+
+// --- 3. Executions of a small body ----------------------------------------------------------------
+
+// The peer's classic: 2 tasks x 10 locked increments, the body joins both.
+void SmallBody() {
+  weave::mutex m;
+  int counter = 0;
+  const auto increments = [&] {
+    for (int i = 0; i < 10; ++i) {
+      std::scoped_lock lock(m);
+      ++counter;
+    }
+  };
+  weave::join_handle a = weave::spawn("a", increments);
+  weave::join_handle b = weave::spawn("b", increments);
+  a.join();
+  b.join();
+  weave::check(counter == 20, "an increment was lost");
+}
+
+// Arg = runs per explore() call. The headline figure is Arg(1000): one explore() with
+// iterations = 1000 per benchmark iteration, because that is how a test runs a body (one
+// exploration of many schedules, reusing the simulation, the strategy and the pooled stacks), so
+// it is the fair comparison with a peer's runs/s. Arg(1) runs one schedule per explore() call and
+// so adds everything explore() sets up and tears down (strategy, simulation, Result, observers):
+// the difference is that fixed cost. Time is wall time of whole explore() calls.
+void BM_SmallBodyExecutions(benchmark::State& state) {
+  const std::int64_t runs = state.range(0);
+  const weave::Options options = BenchOptions(weave::Strategy::Random(), runs);
+  std::int64_t steps = 0;
+  const std::uint64_t allocations = t_allocations;
+  for (auto _ : state) {
+    const weave::Result r = weave::explore(options, SmallBody);
+    if (Failed(state, r)) return;
+    steps += r.total_steps;
+  }
+  const std::uint64_t allocated = t_allocations - allocations;
+  const double executions = static_cast<double>(runs) * static_cast<double>(state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(executions));
+  state.counters["steps_per_exec"] = static_cast<double>(steps) / executions;
+  state.counters["allocs_per_exec"] = static_cast<double>(allocated) / executions;
+  state.counters["ns_per_step"] = benchmark::Counter(
+      static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_SmallBodyExecutions)->Arg(1000)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+// --- 4. Virtual timers ----------------------------------------------------------------------------
+
+// Args = (tasks, sleeps per task). One explore() of one random-strategy run per benchmark
+// iteration; each task sleeps for varied durations (1..1000 us of virtual time), so the timer
+// heap holds up to `tasks` entries and the clock jumps at almost every step. Time is wall time of
+// the whole explore(), spawning and joining included.
+void BM_VirtualTimers(benchmark::State& state) {
+  const auto tasks = static_cast<int>(state.range(0));
+  const auto sleeps = static_cast<int>(state.range(1));
+  const weave::Options options = BenchOptions(weave::Strategy::Random(), 1);
+  const auto body = [&] {
+    std::vector<weave::join_handle> handles;
+    handles.reserve(static_cast<std::size_t>(tasks));
+    for (int t = 0; t < tasks; ++t) {
+      handles.push_back(weave::spawn("sleeper", [t, sleeps] {
+        for (int j = 0; j < sleeps; ++j) {
+          weave::this_task::sleep_for(std::chrono::microseconds(1 + (t * 7919 + j * 104'729) % 1000));
+        }
+      }));
+    }
+    for (weave::join_handle& h : handles) h.join();
+  };
+  std::int64_t steps = 0;
+  const std::uint64_t allocations = t_allocations;
+  for (auto _ : state) {
+    const weave::Result r = weave::explore(options, body);
+    if (Failed(state, r)) return;
+    steps += r.total_steps;
+  }
+  const std::uint64_t allocated = t_allocations - allocations;
+  const double timers =
+      static_cast<double>(tasks) * sleeps * static_cast<double>(state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(timers));
+  state.counters["steps_per_timer"] = static_cast<double>(steps) / timers;
+  state.counters["allocs_per_timer"] = static_cast<double>(allocated) / timers;
+}
+BENCHMARK(BM_VirtualTimers)->Args({100, 100})->Unit(benchmark::kMillisecond);
+
+}  // namespace
