@@ -94,8 +94,9 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
 
   detail::ObserverScope observers(run_options);
   const absl::Time start = absl::Now();
-  detail::ReplayStrategy replayer(schedule);
-  detail::RecordingStrategy recorder(replayer, result.schedule);
+  Schedule rerecorded;
+  detail::RecordingStrategy<detail::ReplayStrategy> recorder(rerecorded, schedule);
+  const detail::ReplayStrategy& replayer = recorder.inner();
   detail::Simulation sim(run_options, recorder);
   recorder.BeginRun();
   std::optional<Failure> failure = sim.Run(body);
@@ -148,12 +149,12 @@ Result explore(const Options& options, const std::function<void()>& body) {
   detail::ObserverScope observers(options);
   const absl::Time start = absl::Now();
   absl::Time next_progress = start + options.progress_interval;
-  std::unique_ptr<SchedulingStrategy> strategy = MakeStrategy(options.strategy, options.seed);
   Schedule recording;
-  detail::RecordingStrategy recorder(*strategy, recording);
-  detail::Simulation sim(options, recorder);
+  std::unique_ptr<SchedulingStrategy> recorder =
+      detail::MakeRecordingStrategy(options.strategy, options.seed, recording);
+  detail::Simulation sim(options, *recorder);
   for (std::int64_t i = 0; i < options.iterations; ++i) {
-    if (!recorder.BeginRun()) break;
+    if (!recorder->BeginRun()) break;
     std::optional<Failure> failure = sim.Run(body);
     ++result.schedules;
     result.total_steps += sim.steps();

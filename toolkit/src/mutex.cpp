@@ -1,21 +1,22 @@
+// weave::mutex and timed_mutex. The hottest primitive: each operation looks the simulation up
+// once and talks to it directly.
 #include "weave/mutex.hpp"
 
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "internal/simulation.hpp"
 
 namespace weave {
 
 namespace {
 // Outside a simulation there is one "task" and nothing may block.
 constexpr TaskId kOutsideTask = -2;
-
-TaskId Me() { return detail::InSimulation() ? detail::CurrentTask() : kOutsideTask; }
 }  // namespace
 
 mutex::~mutex() {
   detail::CheckDestroyed(*this, waiters_,
-                         owner_ != kNoTask   ? absl::StrCat("while locked by task ", owner_)
+                         owner_ != kNoTask    ? absl::StrCat("while locked by task ", owner_)
                          : !waiters_.empty() ? "while tasks wait on it"
                                              : "");
 }
@@ -32,71 +33,71 @@ void mutex::AppendHolders(std::vector<TaskId>& holders) const {
 void mutex::lock(std::source_location where) { LockUntil(detail::kNoDeadline, where); }
 
 bool mutex::LockUntil(detail::Nanos deadline, std::source_location where) {
-  if (!detail::InSimulation()) {
+  detail::Simulation* sim = detail::Simulation::Current();
+  if (sim == nullptr) {
     if (owner_ == kNoTask) {
       owner_ = kOutsideTask;
       return true;
     }
     throw std::logic_error("weave::mutex: lock() would block outside a simulation");
   }
-  detail::SchedulingPoint(detail::Operation::kLock, this);
-  const TaskId me = detail::CurrentTask();
+  sim->SchedulingPoint(detail::Operation::kLock, this);
+  const TaskId me = sim->current().id;
   for (;;) {
     if (owner_ == kNoTask) {
       owner_ = me;
       return true;
     }
     if (owner_ == me) {
-      detail::ReportFailure(
-          FailureKind::kDeadlock,
-          absl::StrCat("self-deadlock: task ", me, " '", detail::CurrentTaskName(), "' locks ",
-                       Describe(), ", which it already holds (weave::mutex is not recursive)"),
-          "", detail::ToPosition(where), /*stop_now=*/true);
+      sim->ReportFailure(FailureKind::kDeadlock,
+                         absl::StrCat("self-deadlock: task ", me, " '", sim->current().name,
+                                      "' locks ", Describe(),
+                                      ", which it already holds (weave::mutex is not recursive)"),
+                         "", detail::ToPosition(where), /*stop_now=*/true);
       return false;
     }
-    const detail::WakeReason r = detail::Wait(waiters_, detail::Operation::kLock, this, deadline);
-    if (r != detail::WakeReason::kNotified) return false;
+    sim->Enqueue(waiters_);
+    if (sim->Block(detail::Operation::kLock, this, deadline) != detail::WakeReason::kNotified) {
+      return false;
+    }
   }
 }
 
 bool mutex::try_lock(std::source_location /*where*/) {
-  if (!detail::InSimulation()) {
+  detail::Simulation* sim = detail::Simulation::Current();
+  if (sim == nullptr) {
     if (owner_ != kNoTask) return false;
     owner_ = kOutsideTask;
     return true;
   }
-  detail::SchedulingPoint(detail::Operation::kTryLock, this);
+  sim->SchedulingPoint(detail::Operation::kTryLock, this);
   if (owner_ != kNoTask) return false;
-  owner_ = detail::CurrentTask();
+  owner_ = sim->current().id;
   return true;
 }
 
 void mutex::unlock(std::source_location where) {
-  const bool in_sim = detail::InSimulation();
-  if (in_sim && detail::Aborting()) {
-    // The run is stopping. unlock() is called from lock guards' destructors, which are noexcept:
-    // a scheduling point here would throw the teardown exception through one and terminate the
-    // process. Release quietly instead; the task stops at its next scheduling point.
-    if (!Stale() && owner_ == detail::CurrentTask()) {
-      owner_ = kNoTask;
-      detail::WakeAll(waiters_);
+  detail::Simulation* sim = detail::Simulation::Current();
+  if (sim == nullptr) {
+    if (owner_ != kOutsideTask) {
+      throw std::logic_error("weave::mutex: unlock() of a mutex that is not locked");
     }
+    owner_ = kNoTask;
     return;
   }
-  if (in_sim) detail::SchedulingPoint(detail::Operation::kUnlock, this);
-  const TaskId me = Me();
+  sim->SchedulingPoint(detail::Operation::kUnlock, this);
+  const TaskId me = sim->current().id;
   if (owner_ != me) {
-    if (!in_sim) throw std::logic_error("weave::mutex: unlock() of a mutex that is not locked");
-    detail::ReportMisuse(
-        owner_ == kNoTask ? absl::StrCat("task ", me, " '", detail::CurrentTaskName(), "' unlocks ",
-                                         Describe(), ", which is not locked")
-                          : absl::StrCat("task ", me, " '", detail::CurrentTaskName(), "' unlocks ",
-                                         Describe(), ", which task ", owner_, " holds"),
-        where);
+    detail::ReportMisuse(owner_ == kNoTask
+                             ? absl::StrCat("task ", me, " '", sim->current().name, "' unlocks ",
+                                            Describe(), ", which is not locked")
+                             : absl::StrCat("task ", me, " '", sim->current().name, "' unlocks ",
+                                            Describe(), ", which task ", owner_, " holds"),
+                         where);
     return;
   }
   owner_ = kNoTask;
-  if (in_sim) detail::WakeAll(waiters_);
+  sim->WakeAll(waiters_);
 }
 
 }  // namespace weave

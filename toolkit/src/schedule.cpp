@@ -21,16 +21,8 @@ namespace weave {
 void Schedule::Clear() {
   decisions_.clear();
   runnable_pool_.clear();
-}
-
-void Schedule::AddTaskDecision(TaskId picked, std::span<const TaskId> runnable) {
-  Decision d;
-  d.kind = Decision::Kind::kTask;
-  d.value = static_cast<std::uint64_t>(picked);
-  d.bound = runnable.size();
-  d.runnable_offset = static_cast<std::uint32_t>(runnable_pool_.size());
-  runnable_pool_.insert(runnable_pool_.end(), runnable.begin(), runnable.end());
-  decisions_.push_back(d);
+  last_set_offset_ = 0;
+  last_set_size_ = ~std::size_t{0};
 }
 
 void Schedule::AddChoiceDecision(std::uint64_t value, std::uint64_t n) {

@@ -16,7 +16,7 @@
 
 namespace weave::detail {
 
-thread_local Simulation* Simulation::current_simulation_ = nullptr;
+constinit thread_local Simulation* t_simulation = nullptr;
 
 namespace {
 
@@ -82,11 +82,11 @@ void Simulation::ResetForRun() {
 }
 
 std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
-  if (current_simulation_ != nullptr) {
+  if (t_simulation != nullptr) {
     throw std::logic_error("weave::explore called inside a simulation (nesting is not supported)");
   }
   ResetForRun();
-  current_simulation_ = this;
+  t_simulation = this;
   try {
     body();
   } catch (const RunAborted&) {
@@ -115,7 +115,7 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
   // The body's locals are gone, so tasks still alive cannot be unwound safely: their frames may
   // refer to those locals. Their stacks are released without running destructors.
   AbandonUnfinishedTasks();
-  current_simulation_ = nullptr;
+  t_simulation = nullptr;
   return std::move(failure_);
 }
 
@@ -159,7 +159,11 @@ TaskId Simulation::CreateTask(std::string_view name, TaskKind kind,
 
 void Simulation::NoteOperation(TaskRecord& t, Operation op, const SyncObject* object) {
   t.last_op = op;
-  t.last_object = object != nullptr ? object->id() : -1;
+  if (object == nullptr) {
+    t.last_object = -1;
+  } else {
+    t.last_object = object->run_serial_ == run_serial_ ? object->id_ : object->id();
+  }
 }
 
 void Simulation::MakeRunnable(TaskRecord& t) {
@@ -237,12 +241,8 @@ TaskId Simulation::PickNext() {
   return next;
 }
 
-bool Simulation::TimerLater(const Timer& a, const Timer& b) {
-  return a.deadline != b.deadline ? a.deadline > b.deadline : a.task > b.task;
-}
-
 bool Simulation::FireEarliestTimers() {
-  const auto later = TimerLater;
+  const TimerLater later;
   // Drop stale entries.
   while (!timers_.empty()) {
     const Timer& top = timers_.front();
@@ -372,7 +372,7 @@ WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadl
   if (deadline != kNoDeadline) {
     me.timer_deadline = deadline;
     timers_.push_back({deadline, me.id, ++me.timer_token});
-    std::push_heap(timers_.begin(), timers_.end(), TimerLater);
+    std::push_heap(timers_.begin(), timers_.end(), TimerLater());
   }
   Reschedule(op);  // returns when we run again (woken, timed out, or stopping)
   me.blocked_object = nullptr;
@@ -432,22 +432,24 @@ TaskBackend& Simulation::FinishCurrentTask() {
   return BackendOf(*current_);
 }
 
-void Simulation::Join(TaskId id, std::uint64_t run_serial, const SourcePosition& where) {
+void Simulation::Join(TaskId id, std::uint64_t run_serial, const std::source_location& location) {
+  // Converted only on failure: a std::string per join would be an allocation per join.
+  auto where = [&] { return ToPosition(location); };
   SchedulingPoint(Operation::kJoin, nullptr);
   if (run_serial != run_serial_ || id <= 0 || static_cast<std::size_t>(id) >= task_count_) {
     ReportFailure(FailureKind::kMisuse, "join() on a handle that does not belong to this run", "",
-                  where, /*stop_now=*/false);
+                  where(), /*stop_now=*/false);
     return;
   }
   TaskRecord& target = task(id);
   if (target.joined) {
     ReportFailure(FailureKind::kMisuse,
-                  absl::StrCat("task ", DescribeTask(target), " joined twice"), "", where, false);
+                  absl::StrCat("task ", DescribeTask(target), " joined twice"), "", where(), false);
     return;
   }
   if (id == current_->id) {
     ReportFailure(FailureKind::kDeadlock,
-                  absl::StrCat("task ", DescribeTask(target), " joins itself"), "", where, false);
+                  absl::StrCat("task ", DescribeTask(target), " joins itself"), "", where(), false);
     return;
   }
   target.joined = true;
@@ -626,7 +628,6 @@ Simulation& Require(const char* what) {
 }
 }  // namespace
 
-bool InSimulation() noexcept { return Simulation::Current() != nullptr; }
 bool Aborting() noexcept {
   Simulation* sim = Simulation::Current();
   return sim != nullptr && sim->aborting();

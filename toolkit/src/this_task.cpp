@@ -79,7 +79,7 @@ void join_handle::join(std::source_location where) {
     return;
   }
   joined_ = true;
-  sim->Join(id_, run_serial_, detail::ToPosition(where));
+  sim->Join(id_, run_serial_, where);
 }
 
 }  // namespace weave

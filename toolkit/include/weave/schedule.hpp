@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,8 +52,25 @@ class Schedule {
   std::optional<FailureKind> failure;  // the failure the run ended with, if any
   std::string failure_message;         // its one-line message (informational)
 
+  // Drops the decisions, keeping the capacity (a schedule is refilled for every run).
   void Clear();
-  void AddTaskDecision(TaskId picked, std::span<const TaskId> runnable);
+  // Hot path: called at every scheduling step while recording. A runnable set equal to the
+  // previous decision's is shared, not copied (sets change only when tasks block, wake, spawn or
+  // finish).
+  void AddTaskDecision(TaskId picked, std::span<const TaskId> runnable) {
+    Decision d;
+    d.value = static_cast<std::uint64_t>(picked);
+    d.bound = runnable.size();
+    if (last_set_size_ == runnable.size() && last_set_offset_ + runnable.size() <= runnable_pool_.size() &&
+        std::equal(runnable.begin(), runnable.end(), runnable_pool_.begin() + last_set_offset_)) {
+      d.runnable_offset = last_set_offset_;
+    } else {
+      d.runnable_offset = last_set_offset_ = static_cast<std::uint32_t>(runnable_pool_.size());
+      last_set_size_ = runnable.size();
+      runnable_pool_.insert(runnable_pool_.end(), runnable.begin(), runnable.end());
+    }
+    decisions_.push_back(d);
+  }
   void AddChoiceDecision(std::uint64_t value, std::uint64_t n);
 
   std::size_t size() const { return decisions_.size(); }
@@ -65,6 +83,8 @@ class Schedule {
  private:
   std::vector<Decision> decisions_;
   std::vector<TaskId> runnable_pool_;
+  std::uint32_t last_set_offset_ = 0;
+  std::size_t last_set_size_ = ~std::size_t{0};
 };
 
 // Formats `schedule` as the text of a schedule file.

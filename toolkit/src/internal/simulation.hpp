@@ -77,7 +77,7 @@ class Simulation {
   Simulation& operator=(const Simulation&) = delete;
 
   // The simulation running on this thread, or null.
-  static Simulation* Current() { return current_simulation_; }
+  static Simulation* Current() { return t_simulation; }
 
   // Runs `body` once as task 0 on the calling thread. Returns the run's failure, if any.
   std::optional<Failure> Run(const std::function<void()>& body);
@@ -113,7 +113,7 @@ class Simulation {
   TaskBackend& FinishCurrentTask();
 
   // --- joins ---
-  void Join(TaskId id, std::uint64_t run_serial, const SourcePosition& where);
+  void Join(TaskId id, std::uint64_t run_serial, const std::source_location& where);
 
  private:
   void ResetForRun();
@@ -144,7 +144,6 @@ class Simulation {
   std::vector<TaskSnapshot> SnapshotTasks() const;
   void CheckInvariants() const;
 
-  static thread_local Simulation* current_simulation_;
 
   const Options& options_;
   SchedulingStrategy& strategy_;
@@ -157,8 +156,13 @@ class Simulation {
     TaskId task;
     std::uint64_t token;
   };
-  // Heap order: the earliest deadline on top, ties by ascending task id.
-  static bool TimerLater(const Timer& a, const Timer& b);
+  // Heap order: the earliest deadline on top, ties by ascending task id. A functor, so the heap
+  // operations inline the comparison.
+  struct TimerLater {
+    bool operator()(const Timer& a, const Timer& b) const {
+      return a.deadline != b.deadline ? a.deadline > b.deadline : a.task > b.task;
+    }
+  };
   std::vector<Timer> timers_;
   std::vector<ObjectInfo> objects_;
   TaskRecord* current_ = nullptr;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "internal/random.hpp"
 
@@ -60,18 +61,39 @@ class ReplayStrategy final : public SchedulingStrategy {
   std::string divergence_;
 };
 
-// Wraps any strategy and records every decision it makes into a Schedule (cleared at each run).
+// Wraps a strategy and records every decision it makes into a Schedule (cleared at each run).
+// A template over the concrete (final) strategy, so the inner calls are direct, not virtual: the
+// recorder sits on every scheduling step.
+template <class Inner>
 class RecordingStrategy final : public SchedulingStrategy {
  public:
-  RecordingStrategy(SchedulingStrategy& inner, Schedule& out) : inner_(inner), out_(out) {}
-  bool BeginRun() override;
-  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override;
-  std::uint64_t PickChoice(std::uint64_t n) override;
+  template <class... Args>
+  explicit RecordingStrategy(Schedule& out, Args&&... args)
+      : inner_(std::forward<Args>(args)...), out_(out) {}
+  bool BeginRun() override {
+    out_.Clear();
+    return inner_.BeginRun();
+  }
+  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override {
+    const TaskId picked = inner_.PickTask(runnable, current);
+    if (picked != kNoTask) out_.AddTaskDecision(picked, runnable);
+    return picked;
+  }
+  std::uint64_t PickChoice(std::uint64_t n) override {
+    const std::uint64_t v = inner_.PickChoice(n);
+    if (v != kNoChoice) out_.AddChoiceDecision(v, n);
+    return v;
+  }
   std::string Divergence() const override { return inner_.Divergence(); }
+  Inner& inner() { return inner_; }
 
  private:
-  SchedulingStrategy& inner_;
+  Inner inner_;
   Schedule& out_;
 };
+
+// The strategy `spec` names, seeded with `seed`, recording into `out`.
+std::unique_ptr<SchedulingStrategy> MakeRecordingStrategy(const Strategy& spec, std::uint64_t seed,
+                                                          Schedule& out);
 
 }  // namespace weave::detail

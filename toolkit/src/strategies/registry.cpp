@@ -26,6 +26,19 @@ std::string Strategy::ToString() const {
   return "random";
 }
 
+namespace detail {
+std::unique_ptr<SchedulingStrategy> MakeRecordingStrategy(const Strategy& spec, std::uint64_t seed,
+                                                          Schedule& out) {
+  switch (spec.kind()) {
+    case Strategy::Kind::kRandom:
+      return std::make_unique<RecordingStrategy<RandomStrategy>>(out, seed);
+    case Strategy::Kind::kRoundRobin:
+      return std::make_unique<RecordingStrategy<RoundRobinStrategy>>(out);
+  }
+  return std::make_unique<RecordingStrategy<RandomStrategy>>(out, seed);
+}
+}  // namespace detail
+
 std::unique_ptr<SchedulingStrategy> MakeStrategy(const Strategy& spec, std::uint64_t seed) {
   switch (spec.kind()) {
     case Strategy::Kind::kRandom:

@@ -126,6 +126,7 @@ class SyncObject {
  private:
   std::string name_;
   ObjectKind kind_;
+  friend class Simulation;
   // Called by id() when the object is first used in a run after having been used in an earlier
   // one (it outlived that run): drop waiters and owners that belonged to the earlier run.
   virtual void ForgetEarlierRun() {}
@@ -145,8 +146,13 @@ enum class WakeReason : std::uint8_t {
 // std::exception, so `catch (const std::exception&)` in user code lets it pass.
 struct RunAborted {};
 
+class Simulation;
+// The simulation running on the calling thread, or null. constinit: read directly, with no TLS
+// wrapper call, on every operation of every primitive.
+extern constinit thread_local Simulation* t_simulation;
+
 // True when the calling thread is running a simulation.
-bool InSimulation() noexcept;
+inline bool InSimulation() noexcept { return t_simulation != nullptr; }
 // True when the current run is being torn down (after a failure or at its end).
 bool Aborting() noexcept;
 
