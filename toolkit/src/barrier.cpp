@@ -39,12 +39,12 @@ std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef
   return phase;
 }
 
-void BarrierCore::WaitPhase(std::uint64_t phase, std::source_location /*where*/) {
+void BarrierCore::WaitPhase(std::uint64_t phase, std::source_location where) {
   SchedulingPoint(Operation::kWait, this);
   while (phase_ == phase) {
     if (!InSimulation())
       throw std::logic_error("weave::barrier: wait would block outside a simulation");
-    if (Wait(waiters_, Operation::kWait, this) == WakeReason::kAborted) return;
+    if (Wait(waiters_, Operation::kWait, this, kNoDeadline, where) == WakeReason::kAborted) return;
   }
 }
 

@@ -30,7 +30,7 @@ std::cv_status condition_variable::WaitImpl(bool holds_lock, absl::FunctionRef<v
   // Enqueue before releasing the lock: a notify issued as soon as the lock is free must reach us.
   detail::Enqueue(waiters_);
   unlock();
-  const detail::WakeReason r = detail::Block(detail::Operation::kWait, this, deadline);
+  const detail::WakeReason r = detail::Block(detail::Operation::kWait, this, deadline, where);
   relock();
   return r == detail::WakeReason::kTimedOut ? std::cv_status::timeout : std::cv_status::no_timeout;
 }

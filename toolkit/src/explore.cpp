@@ -84,7 +84,7 @@ void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result&
 Result replay(const Options& options, const Schedule& schedule, const std::function<void()>& body) {
   Validate(options);
   Result result;
-  result.test_name = NameOf(options);
+  result.test_name = options.test_name;
   result.strategy = "replay";
   result.seed = schedule.seed;
   result.replayed = true;
@@ -134,7 +134,7 @@ Result explore(const Options& options, const std::function<void()>& body) {
     }
     if (!schedule.ok()) {
       Result result;
-      result.test_name = NameOf(options);
+      result.test_name = options.test_name;
       result.replayed = true;
       result.input_error = schedule.status();
       return result;
@@ -143,7 +143,7 @@ Result explore(const Options& options, const std::function<void()>& body) {
   }
 
   Result result;
-  result.test_name = NameOf(options);
+  result.test_name = options.test_name;
   result.strategy = options.strategy.ToString();
   result.seed = options.seed;
   detail::ObserverScope observers(options);

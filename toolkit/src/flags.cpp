@@ -167,6 +167,9 @@ std::string FlagsHelp() {
     flag.resize(std::max<std::size_t>(flag.size() + 1, 32), ' ');
     absl::StrAppend(&out, flag, f.help, "\n");
   }
+  std::string help_flag = "  --weave_help";
+  help_flag.resize(32, ' ');
+  absl::StrAppend(&out, help_flag, "print this list and exit\n");
   return out;
 }
 

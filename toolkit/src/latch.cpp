@@ -35,12 +35,12 @@ bool latch::try_wait() const {
   return count_ == 0;
 }
 
-void latch::wait(std::source_location /*where*/) const {
+void latch::wait(std::source_location where) const {
   detail::SchedulingPoint(detail::Operation::kWait, this);
   while (count_ != 0) {
     if (!detail::InSimulation())
       throw std::logic_error("weave::latch: wait() would block outside a simulation");
-    if (detail::Wait(waiters_, detail::Operation::kWait, this) == detail::WakeReason::kAborted) {
+    if (detail::Wait(waiters_, detail::Operation::kWait, this, detail::kNoDeadline, where) == detail::WakeReason::kAborted) {
       return;
     }
   }

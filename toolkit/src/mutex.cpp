@@ -57,7 +57,7 @@ bool mutex::LockUntil(detail::Nanos deadline, std::source_location where) {
       return false;
     }
     sim->Enqueue(waiters_);
-    if (sim->Block(detail::Operation::kLock, this, deadline) != detail::WakeReason::kNotified) {
+    if (sim->Block(detail::Operation::kLock, this, deadline, where) != detail::WakeReason::kNotified) {
       return false;
     }
   }

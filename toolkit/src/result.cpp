@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 
@@ -10,7 +12,19 @@ namespace weave {
 
 namespace {
 std::string FormatVirtualTime(std::int64_t ns) {
-  return absl::FormatDuration(absl::Nanoseconds(ns));
+  return ns == 0 ? "0s" : absl::FormatDuration(absl::Nanoseconds(ns));
+}
+
+// Wall time, readable at every scale: 80us, 3.4ms, 1.25s.
+std::string FormatElapsed(absl::Duration d) {
+  const double us = absl::ToDoubleMicroseconds(d);
+  if (us < 1000) return absl::StrFormat("%.0fus", us);
+  if (us < 1e6) return absl::StrFormat("%.1fms", us / 1000);
+  return absl::StrFormat("%.2fs", us / 1e6);
+}
+
+std::string Plural(std::int64_t n, absl::string_view one, absl::string_view many) {
+  return absl::StrCat(n, " ", n == 1 ? one : many);
 }
 }  // namespace
 
@@ -32,31 +46,36 @@ std::ostream& operator<<(std::ostream& os, const Failure& f) {
     for (const TaskSnapshot& t : f.tasks) {
       std::string label = absl::StrCat(t.id, " '", t.name, "'");
       label.resize(width, ' ');
-      os << "    " << label << "  " << t.state << "; last: " << t.last_operation << "\n";
+      os << "    " << label << "  " << t.state;
+      // What a runnable task did last; blocked and finished tasks already say what they do.
+      if (absl::StartsWith(t.state, "run")) os << "; last: " << t.last_operation;
+      os << "\n";
     }
   }
   return os;
 }
 
 std::string Result::Summary() const {
-  const std::string elapsed = absl::FormatDuration(absl::Trunc(wall_time, absl::Microseconds(100)));
-  if (!input_error.ok()) {
-    return absl::StrCat("weave: ", test_name, ": cannot run: ", input_error.message());
-  }
+  const std::string elapsed = FormatElapsed(wall_time);
+  const std::string prefix =
+      test_name.empty() ? "weave: " : absl::StrCat("weave: ", test_name, ": ");
+  if (!input_error.ok()) return absl::StrCat(prefix, "cannot run: ", input_error.message());
   if (replayed) {
-    return absl::StrCat("weave: ", test_name, ": replayed ", schedule.size(),
-                        " recorded decisions in ", elapsed, ": ",
-                        ok() ? "no failure" : "failure reproduced");
+    return absl::StrCat(prefix, "replayed ",
+                        Plural(static_cast<std::int64_t>(schedule.size()), "recorded decision",
+                               "recorded decisions"),
+                        " in ", elapsed, ": ", ok() ? "no failure" : "failure reproduced");
   }
   if (ok()) {
-    return absl::StrCat("weave: ", test_name, ": explored ", schedules, " schedules (strategy ",
-                        strategy, ", seed ", seed, ", ", total_steps, " steps) in ", elapsed,
+    return absl::StrCat(prefix, "explored ", Plural(schedules, "schedule", "schedules"),
+                        " (strategy ", strategy, ", seed ", seed, ", ",
+                        Plural(total_steps, "step", "steps"), ") in ", elapsed,
                         stopped_by_time_budget ? " (stopped by the time budget)" : "",
                         ": no failure");
   }
-  return absl::StrCat("weave: ", test_name, ": schedule ", failing_iteration + 1, " of the ",
-                      schedules, " explored failed (strategy ", strategy, ", seed ", seed,
-                      ") after ", elapsed);
+  return absl::StrCat(prefix, "schedule ", failing_iteration + 1, " of the ", schedules,
+                      " explored failed (strategy ", strategy, ", seed ", seed, ") after ",
+                      elapsed);
 }
 
 std::ostream& operator<<(std::ostream& os, const Result& r) {

@@ -49,7 +49,7 @@ bool SemaphoreCore::TryAcquire() {
   return true;
 }
 
-bool SemaphoreCore::AcquireUntil(Nanos deadline, std::source_location /*where*/) {
+bool SemaphoreCore::AcquireUntil(Nanos deadline, std::source_location where) {
   SchedulingPoint(Operation::kAcquire, this);
   for (;;) {
     if (count_ > 0) {
@@ -59,7 +59,7 @@ bool SemaphoreCore::AcquireUntil(Nanos deadline, std::source_location /*where*/)
     if (!InSimulation())
       throw std::logic_error(
           "weave::counting_semaphore: acquire() would block outside a simulation");
-    if (Wait(waiters_, Operation::kAcquire, this, deadline) != WakeReason::kNotified) return false;
+    if (Wait(waiters_, Operation::kAcquire, this, deadline, where) != WakeReason::kNotified) return false;
   }
 }
 

@@ -50,7 +50,7 @@ void shared_mutex::lock(std::source_location where) {
                             "", detail::ToPosition(where), /*stop_now=*/true);
       return;
     }
-    if (detail::Wait(waiters_, detail::Operation::kLock, this) != detail::WakeReason::kNotified) {
+    if (detail::Wait(waiters_, detail::Operation::kLock, this, detail::kNoDeadline, where) != detail::WakeReason::kNotified) {
       return;
     }
   }
@@ -103,7 +103,7 @@ void shared_mutex::lock_shared(std::source_location where) {
                             "", detail::ToPosition(where), /*stop_now=*/true);
       return;
     }
-    if (detail::Wait(waiters_, detail::Operation::kLockShared, this) !=
+    if (detail::Wait(waiters_, detail::Operation::kLockShared, this, detail::kNoDeadline, where) !=
         detail::WakeReason::kNotified) {
       return;
     }

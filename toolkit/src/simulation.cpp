@@ -8,6 +8,7 @@
 #include <exception>
 #include <typeinfo>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -27,7 +28,9 @@ constexpr TaskId kRootTask = 0;
 
 bool Unwinding() { return std::uncaught_exceptions() > 0; }
 
-std::string FormatNanos(Nanos t) { return absl::FormatDuration(absl::Nanoseconds(t)); }
+std::string FormatNanos(Nanos t) {
+  return t == 0 ? "0s" : absl::FormatDuration(absl::Nanoseconds(t));
+}
 
 }  // namespace
 
@@ -350,7 +353,8 @@ void Simulation::Dequeue(WaitQueue& queue) {
   if (current_->queue == &queue) Unlink(*current_);
 }
 
-WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadline) {
+WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadline,
+                             const std::source_location& where) {
   TaskRecord& me = *current_;
   if (aborting_) {
     Unlink(me);
@@ -368,6 +372,7 @@ WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadl
   }
   me.blocked_object = object;
   me.blocked_op = op;
+  me.blocked_where = where;
   MakeBlocked(me);
   if (deadline != kNoDeadline) {
     me.timer_deadline = deadline;
@@ -377,6 +382,7 @@ WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadl
   Reschedule(op);  // returns when we run again (woken, timed out, or stopping)
   me.blocked_object = nullptr;
   me.blocked_on_task = kNoTask;
+  me.blocked_where = {};
   me.woken = false;
   if (aborting_) {
     Unlink(me);
@@ -456,7 +462,7 @@ void Simulation::Join(TaskId id, std::uint64_t run_serial, const std::source_loc
   while (target.state != TaskState::kFinished) {
     current_->blocked_on_task = id;
     Enqueue(target.joiners);
-    if (Block(Operation::kJoin, nullptr, kNoDeadline) == WakeReason::kAborted) return;
+    if (Block(Operation::kJoin, nullptr, kNoDeadline, location) == WakeReason::kAborted) return;
   }
 }
 
@@ -488,6 +494,17 @@ std::string Simulation::DescribeObject(std::int32_t id) const {
   return absl::StrCat(AV(ObjectKindName(o.kind)), " '", o.name, "' (#", id, ")");
 }
 
+std::string Simulation::DescribeWhere(const std::source_location& where) {
+  const absl::string_view file = where.file_name();
+  if (where.line() == 0 || file.empty()) return {};
+  // A call site inside the standard library (std::scoped_lock calling lock()) tells the user
+  // nothing; the stack captured at blocking points will (a later issue).
+  if (absl::StrContains(file, "/include/c++/") || absl::StartsWith(file, "/usr/include/")) {
+    return {};
+  }
+  return absl::StrCat(" at ", file, ":", where.line());
+}
+
 std::string Simulation::DescribeTask(const TaskRecord& t) const {
   return absl::StrCat(t.id, " '", t.name, "'");
 }
@@ -512,8 +529,10 @@ std::string Simulation::DescribeTaskState(const TaskRecord& t) const {
   } else {
     s = absl::StrCat("blocked in ", AV(OperationName(t.blocked_op)));
   }
-  if (t.timer_deadline != kNoDeadline)
+  if (t.timer_deadline != kNoDeadline) {
     absl::StrAppend(&s, " until ", FormatNanos(t.timer_deadline));
+  }
+  absl::StrAppend(&s, DescribeWhere(t.blocked_where));
   return s;
 }
 
@@ -564,19 +583,22 @@ void Simulation::ReportDeadlock() {
     const TaskRecord& t = *tasks_[i];
     if (t.state != TaskState::kBlocked) continue;
     absl::StrAppend(&graph, "\n  task ", DescribeTask(t), " -> ");
+    const std::string where = DescribeWhere(t.blocked_where);
     if (t.blocked_on_task != kNoTask) {
-      absl::StrAppend(&graph, "join of task ", DescribeTask(*tasks_[t.blocked_on_task]));
+      absl::StrAppend(&graph, "join of task ", DescribeTask(*tasks_[t.blocked_on_task]), where);
       continue;
     }
     if (t.blocked_object == nullptr) {
-      absl::StrAppend(&graph, AV(OperationName(t.blocked_op)));
+      absl::StrAppend(&graph, AV(OperationName(t.blocked_op)), where);
       continue;
     }
-    absl::StrAppend(&graph, AV(OperationName(t.blocked_op)), " ", DescribeObject(t.last_object));
+    absl::StrAppend(&graph, AV(OperationName(t.blocked_op)), " ", DescribeObject(t.last_object),
+                    where);
     holders.clear();
     t.blocked_object->AppendHolders(holders);
     if (holders.empty()) {
-      absl::StrAppend(&graph, " (no holder: nobody can signal it)");
+      // Condition variables, channels, latches...: no owner; whoever would wake it is gone.
+      absl::StrAppend(&graph, ": no task left that could wake it");
     } else {
       absl::StrAppend(&graph, " held by ");
       for (std::size_t h = 0; h < holders.size(); ++h) {
@@ -656,13 +678,15 @@ const std::string& CurrentTaskName() {
 Nanos Now() { return Require("weave::detail::Now").now(); }
 
 void Enqueue(WaitQueue& queue) { Require("a blocking operation").Enqueue(queue); }
-WakeReason Block(Operation op, const SyncObject* object, Nanos deadline) {
-  return Require("a blocking operation").Block(op, object, deadline);
+WakeReason Block(Operation op, const SyncObject* object, Nanos deadline,
+                 const std::source_location& where) {
+  return Require("a blocking operation").Block(op, object, deadline, where);
 }
-WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object, Nanos deadline) {
+WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object, Nanos deadline,
+                const std::source_location& where) {
   Simulation& sim = Require("a blocking operation");
   sim.Enqueue(queue);
-  return sim.Block(op, object, deadline);
+  return sim.Block(op, object, deadline, where);
 }
 void Dequeue(WaitQueue& queue) {
   if (Simulation* sim = Simulation::Current()) sim->Dequeue(queue);

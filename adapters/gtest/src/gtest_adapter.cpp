@@ -114,9 +114,12 @@ absl::StatusOr<Options> OptionsForTest(std::string_view test_name,
 
 void RunTest(std::string_view test_name, const std::function<void(Options&)>& configure,
              const std::function<void()>& body, const char* file, int line) {
-  static std::once_flag help_once;
   const std::vector<std::string> args = ::testing::internal::GetArgvs();
-  if (WantsFlagsHelp(args)) std::call_once(help_once, [] { std::cout << FlagsHelp(); });
+  if (WantsFlagsHelp(args)) {
+    // Like --help: print and stop, whichever test reached here first.
+    std::cout << FlagsHelp() << std::flush;
+    std::exit(0);
+  }
   absl::StatusOr<Options> options = OptionsForTest(test_name, configure);
   if (!options.ok()) {
     ADD_FAILURE_AT(file, line) << "weave: " << options.status().message();

@@ -96,12 +96,12 @@ class channel : public detail::SyncObject {
  private:
   bool HasRoom() const { return items_.size() < (capacity_ == 0 ? 1 : capacity_); }
 
-  bool SendUntil(T value, detail::Nanos deadline, bool block, std::source_location /*where*/) {
+  bool SendUntil(T value, detail::Nanos deadline, bool block, std::source_location where) {
     detail::SchedulingPoint(detail::Operation::kSend, this);
     while (!closed_ && !HasRoom()) {
       if (!block) return false;
       RequireSimulation();
-      if (detail::Wait(senders_, detail::Operation::kSend, this, deadline) !=
+      if (detail::Wait(senders_, detail::Operation::kSend, this, deadline, where) !=
           detail::WakeReason::kNotified) {
         return false;
       }
@@ -114,7 +114,7 @@ class channel : public detail::SyncObject {
     if (capacity_ == 0) {
       // Rendezvous: wait until a receiver has taken this value.
       while (received_ < ticket && !closed_) {
-        if (detail::Wait(senders_, detail::Operation::kSend, this) ==
+        if (detail::Wait(senders_, detail::Operation::kSend, this, detail::kNoDeadline, where) ==
             detail::WakeReason::kAborted) {
           break;
         }
@@ -124,12 +124,12 @@ class channel : public detail::SyncObject {
   }
 
   std::optional<T> ReceiveUntil(detail::Nanos deadline, bool block,
-                                std::source_location /*where*/) {
+                                std::source_location where) {
     detail::SchedulingPoint(detail::Operation::kReceive, this);
     while (items_.empty()) {
       if (closed_ || !block) return std::nullopt;
       RequireSimulation();
-      if (detail::Wait(receivers_, detail::Operation::kReceive, this, deadline) !=
+      if (detail::Wait(receivers_, detail::Operation::kReceive, this, deadline, where) !=
           detail::WakeReason::kNotified) {
         return std::nullopt;
       }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,7 @@ struct TaskRecord {
   const SyncObject* blocked_object = nullptr;
   TaskId blocked_on_task = kNoTask;
   Operation blocked_op = Operation::kStart;
+  std::source_location blocked_where;  // the user's call site, when the primitive knows it
 
   WaitQueue joiners;
   bool joined = false;
@@ -89,7 +91,8 @@ class Simulation {
   // --- the runtime API (see weave/detail/runtime.hpp) ---
   void SchedulingPoint(Operation op, const SyncObject* object);
   void Enqueue(WaitQueue& queue);
-  WakeReason Block(Operation op, const SyncObject* object, Nanos deadline);
+  WakeReason Block(Operation op, const SyncObject* object, Nanos deadline,
+                   const std::source_location& where = {});
   void Dequeue(WaitQueue& queue);
   bool WakeOne(WaitQueue& queue);
   void WakeAt(WaitQueue& queue, std::size_t index);
@@ -141,6 +144,8 @@ class Simulation {
   void ReportLivelock();
   std::string DescribeTaskState(const TaskRecord& t) const;
   std::string DescribeTask(const TaskRecord& t) const;
+  // " at file:line", or empty when unknown.
+  static std::string DescribeWhere(const std::source_location& where);
   std::vector<TaskSnapshot> SnapshotTasks() const;
   void CheckInvariants() const;
 

@@ -175,10 +175,12 @@ void Enqueue(WaitQueue& queue);
 // enqueued and is woken or times out, it has been removed from its queue on return. Switches to
 // other tasks meanwhile; advances virtual time when nothing else can run; reports a deadlock when
 // nothing can ever run again.
-WakeReason Block(Operation op, const SyncObject* object, Nanos deadline = kNoDeadline);
+// `where` is the user's call site, shown in deadlock reports.
+WakeReason Block(Operation op, const SyncObject* object, Nanos deadline = kNoDeadline,
+                 const std::source_location& where = {});
 // Enqueue + Block.
 WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object,
-                Nanos deadline = kNoDeadline);
+                Nanos deadline = kNoDeadline, const std::source_location& where = {});
 // Removes the current task from `queue` if it is in it.
 void Dequeue(WaitQueue& queue);
 // Wakes the first waiter (FIFO). Returns false if there was none.
