@@ -60,7 +60,7 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
 }
 
 Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
-    : options_(options), strategy_(strategy) {}
+    : options_(options), max_steps_(options.max_steps), strategy_(strategy) {}
 
 Simulation::~Simulation() {
   for (auto& t : tasks_) t->backend.reset();
@@ -228,19 +228,20 @@ TaskId Simulation::PickNext() {
       return kNoTask;
     }
   }
-  if (++step_ > options_.max_steps) {
+  if (++step_ > max_steps_) {
     ReportLivelock();
     return kNoTask;
   }
   const TaskId next = strategy_.PickTask(runnable_, current_->id);
-  if (next < 0 || static_cast<std::size_t>(next) >= task_count_ ||
-      task(next).state != TaskState::kRunnable) {
+  if (next == kNoTask) {  // only a replay declines: it diverged from its recording
     std::string why = strategy_.Divergence();
-    if (why.empty())
-      why = absl::StrCat("the strategy picked task ", next, ", which is not runnable");
+    if (why.empty()) why = "the strategy stopped the run";
     ReportFailure(FailureKind::kNondeterminism, why, "", {}, /*stop_now=*/false);
     return kNoTask;
   }
+  // Contract of SchedulingStrategy: the pick is one of `runnable`.
+  assert(next >= 0 && static_cast<std::size_t>(next) < task_count_ &&
+         task(next).state == TaskState::kRunnable);
   return next;
 }
 
@@ -655,8 +656,8 @@ bool Aborting() noexcept {
   return sim != nullptr && sim->aborting();
 }
 
-void SchedulingPoint(Operation op, const SyncObject* object) {
-  if (Simulation* sim = Simulation::Current()) sim->SchedulingPoint(op, object);
+void SchedulingPointIn(Simulation& sim, Operation op, const SyncObject* object) {
+  sim.SchedulingPoint(op, object);
 }
 
 std::uint64_t CurrentRunSerial() {

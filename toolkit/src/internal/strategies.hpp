@@ -20,7 +20,11 @@ class RandomStrategy final : public SchedulingStrategy {
  public:
   explicit RandomStrategy(std::uint64_t seed) : seed_(seed) {}
   bool BeginRun() override;
-  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override;
+  // Inline: the recorder calls it directly at every step.
+  TaskId PickTask(std::span<const TaskId> runnable, TaskId /*current*/) override {
+    if (runnable.size() == 1) return runnable[0];
+    return runnable[random_.Below(runnable.size())];
+  }
   std::uint64_t PickChoice(std::uint64_t n) override;
 
  private:

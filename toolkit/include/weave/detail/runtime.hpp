@@ -158,7 +158,10 @@ bool Aborting() noexcept;
 
 // A scheduling point: records `op` on `object` (may be null) as the current task's operation, asks
 // the strategy who runs next and switches if that is another task. Outside a simulation: no-op.
-void SchedulingPoint(Operation op, const SyncObject* object);
+void SchedulingPointIn(Simulation& sim, Operation op, const SyncObject* object);
+inline void SchedulingPoint(Operation op, const SyncObject* object) {
+  if (t_simulation != nullptr) SchedulingPointIn(*t_simulation, op, object);
+}
 
 // Identifies the current run (for handles that must not outlive it). 0 outside a simulation.
 std::uint64_t CurrentRunSerial();
