@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "gmock/gmock.h"
+
 #include "weave/gtest.hpp"
 
 namespace {

@@ -19,15 +19,6 @@ SemaphoreCore::~SemaphoreCore() {
 }
 
 void SemaphoreCore::Release(std::ptrdiff_t update, std::source_location where) {
-  if (InSimulation() && Aborting()) {
-    // The run is stopping. release() is often called from a guard's noexcept destructor, where a
-    // scheduling point would throw the teardown exception and terminate: release quietly.
-    if (!Stale() && update >= 0 && update <= max_ - count_) {
-      count_ += update;
-      WakeAll(waiters_);
-    }
-    return;
-  }
   SchedulingPoint(Operation::kRelease, this);
   if (update < 0 || update > max_ - count_) {
     const std::string what =

@@ -66,17 +66,8 @@ bool shared_mutex::try_lock(std::source_location /*where*/) {
 
 void shared_mutex::unlock(std::source_location where) {
   RequireSimulation("unlock");
-  const TaskId me = detail::CurrentTask();
-  if (detail::Aborting()) {
-    // The run is stopping: release quietly, without a scheduling point, because lock guards call
-    // this from noexcept destructors (see mutex::unlock).
-    if (!Stale() && writer_ == me) {
-      writer_ = kNoTask;
-      detail::WakeAll(waiters_);
-    }
-    return;
-  }
   detail::SchedulingPoint(detail::Operation::kUnlock, this);
+  const TaskId me = detail::CurrentTask();
   if (writer_ != me) {
     detail::ReportMisuse(
         absl::StrCat("task ", me, " unlocks ", Describe(), ", which it does not hold exclusively"),
@@ -120,17 +111,8 @@ bool shared_mutex::try_lock_shared(std::source_location /*where*/) {
 
 void shared_mutex::unlock_shared(std::source_location where) {
   RequireSimulation("unlock_shared");
-  const TaskId me = detail::CurrentTask();
-  if (detail::Aborting()) {
-    // The run is stopping: release quietly (see unlock()).
-    auto it = Stale() ? readers_.end() : std::find(readers_.begin(), readers_.end(), me);
-    if (it != readers_.end()) {
-      readers_.erase(it);
-      if (readers_.empty()) detail::WakeAll(waiters_);
-    }
-    return;
-  }
   detail::SchedulingPoint(detail::Operation::kUnlockShared, this);
+  const TaskId me = detail::CurrentTask();
   auto it = std::find(readers_.begin(), readers_.end(), me);
   if (it == readers_.end()) {
     detail::ReportMisuse(absl::StrCat("task ", me, " unlock_shared() on ", Describe(),

@@ -41,7 +41,9 @@ class channel : public detail::SyncObject {
   }
 
   // Sends `value`, blocking while the channel is full (or, for capacity 0, until a receiver has
-  // taken it). Returns false if the channel is or gets closed before the value is accepted.
+  // taken it). Returns false if the channel is or gets closed before the value is accepted. On a
+  // rendezvous channel closed while the value waits to be taken, send returns true: the value
+  // stays buffered and receivers drain it like any other.
   bool send(T value, std::source_location where = std::source_location::current()) {
     return SendUntil(std::move(value), detail::kNoDeadline, /*block=*/true, where);
   }

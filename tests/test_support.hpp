@@ -1,0 +1,35 @@
+// Helpers shared by weave's own tests (not part of the library).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "gtest/gtest.h"
+
+#include "weave/weave.hpp"
+
+namespace weave_test {
+
+// Virtual time of the run in nanoseconds (every run starts at 0); numbers print readably.
+inline std::int64_t Now() { return weave::clock::now().time_since_epoch().count(); }
+constexpr std::int64_t Ns(std::chrono::nanoseconds d) { return d.count(); }
+
+// Options that explore `iterations` schedules.
+inline weave::Options Runs(std::int64_t iterations) {
+  weave::Options o;
+  o.iterations = iterations;
+  return o;
+}
+
+// Explores `body`, which must fail with `kind`; returns the failure for closer checks.
+inline weave::Failure FailureOf(weave::FailureKind kind, const weave::Options& o,
+                                const std::function<void()>& body) {
+  const weave::Result r = weave::explore(o, body);
+  EXPECT_FALSE(r.ok()) << "expected a " << kind << " failure, but every schedule passed";
+  if (r.ok()) return {};
+  EXPECT_EQ(r.failure().kind, kind) << r;
+  return r.failure();
+}
+
+}  // namespace weave_test
