@@ -8,11 +8,15 @@
 // The benchmarks, and the figure each one is about:
 //   BM_RawBoostContextRoundTrip   the floor: a raw boost::context::fiber resumed and yielding
 //                                 back. Time = ns per round trip (two switches).
+//   BM_RawBoostContextRoundTripThroughCall
+//                                 the same, each switch made inside a function that returns to
+//                                 its caller (as a scheduler's must): the realistic floor.
 //   BM_FiberSchedulingStep        two fibers yielding to each other under round-robin, so every
 //                                 step switches. Counters: ns_per_step (wall), cpu_ns_per_step,
 //                                 x_raw_switch (a step over half a raw round trip: one switch
 //                                 against one switch) and x_raw_round_trip (a step over a whole
-//                                 raw round trip); both ratios in thread CPU time.
+//                                 raw round trip) and x_raw_call_round_trip (over the realistic
+//                                 floor); all ratios in thread CPU time.
 //   BM_SchedulingStepNoSwitch     one task yielding alone: the strategy keeps it, no switch.
 //   BM_SmallBodyExecutions        2 tasks x 10 mutex-protected increments, random strategy;
 //                                 items_per_second = executions (runs of the body) per second.
@@ -21,7 +25,6 @@
 // Every weave benchmark also reports heap allocations (operator new calls, counted by the
 // replacement below) per step, per execution or per timer.
 #include <algorithm>
-#include <boost/context/fiber.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +39,8 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include <boost/context/fiber.hpp>
+
 #include "weave/weave.hpp"
 
 // --- Allocation counting ------------------------------------------------------------------------
@@ -93,8 +98,7 @@ struct Window {
 
 class WindowTimer {
  public:
-  WindowTimer()
-      : allocations_(t_allocations), cpu_(ThreadCpuNanos()), wall_(Clock::now()) {}
+  WindowTimer() : allocations_(t_allocations), cpu_(ThreadCpuNanos()), wall_(Clock::now()) {}
   Window Stop() const {
     Window w;
     w.wall_nanos = NanosSince(wall_);
@@ -131,12 +135,23 @@ bool Failed(benchmark::State& state, const weave::Result& r) {
 
 // --- 1. The floor: raw Boost.Context ------------------------------------------------------------
 
-// A fiber that yields back to its resumer until told to stop.
+// A switch made from inside a function that then returns to its caller, as every scheduler's
+// switch does. After a switch the first return whose target differs between the two sides is
+// mispredicted (the CPU's return-stack buffer holds the other side's call chain), which costs
+// about as much as the switch itself. A tight loop of inlined resume() calls never returns, so it
+// never pays this: it is the idealized floor; this is the realistic one.
+[[gnu::noinline]] ctx::fiber ResumeThroughCall(ctx::fiber&& f) { return std::move(f).resume(); }
+
+// A fiber that yields back to its resumer until told to stop. With `through_call`, both sides
+// switch through ResumeThroughCall.
 class PingFiber {
  public:
-  PingFiber()
-      : fiber_([this](ctx::fiber&& caller) {
-          while (!stop_) caller = std::move(caller).resume();
+  explicit PingFiber(bool through_call = false)
+      : through_call_(through_call), fiber_([this](ctx::fiber&& caller) {
+          while (!stop_) {
+            caller =
+                through_call_ ? ResumeThroughCall(std::move(caller)) : std::move(caller).resume();
+          }
           return std::move(caller);
         }) {
     fiber_ = std::move(fiber_).resume();  // start it: it yields straight back
@@ -149,10 +164,13 @@ class PingFiber {
   PingFiber& operator=(const PingFiber&) = delete;
 
   // One round trip: switch in, switch back out.
-  void RoundTrip() { fiber_ = std::move(fiber_).resume(); }
+  void RoundTrip() {
+    fiber_ = through_call_ ? ResumeThroughCall(std::move(fiber_)) : std::move(fiber_).resume();
+  }
 
  private:
   bool stop_ = false;
+  bool through_call_;
   ctx::fiber fiber_;
 };
 
@@ -165,21 +183,35 @@ void BM_RawBoostContextRoundTrip(benchmark::State& state) {
 }
 BENCHMARK(BM_RawBoostContextRoundTrip);
 
+void BM_RawBoostContextRoundTripThroughCall(benchmark::State& state) {
+  PingFiber fiber(/*through_call=*/true);
+  for (auto _ : state) fiber.RoundTrip();
+  state.counters["ns_per_switch"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 2,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_RawBoostContextRoundTripThroughCall);
+
 // The raw round trip in thread CPU time, measured once per process (best of 7 x 200k): the
 // baseline of the ratios BM_FiberSchedulingStep reports, so they neither depend on which
 // benchmarks the filter ran nor on the machine's load.
+double BestRoundTripCpuNanos(bool through_call) {
+  PingFiber fiber(through_call);
+  constexpr int kTrips = 200'000;
+  double best = std::numeric_limits<double>::infinity();
+  for (int round = 0; round < 7; ++round) {
+    const WindowTimer timer;
+    for (int i = 0; i < kTrips; ++i) fiber.RoundTrip();
+    best = std::min(best, timer.Stop().cpu_nanos / kTrips);
+  }
+  return best;
+}
 double RawRoundTripCpuNanos() {
-  static const double nanos = [] {
-    PingFiber fiber;
-    constexpr int kTrips = 200'000;
-    double best = std::numeric_limits<double>::infinity();
-    for (int round = 0; round < 7; ++round) {
-      const WindowTimer timer;
-      for (int i = 0; i < kTrips; ++i) fiber.RoundTrip();
-      best = std::min(best, timer.Stop().cpu_nanos / kTrips);
-    }
-    return best;
-  }();
+  static const double nanos = BestRoundTripCpuNanos(false);
+  return nanos;
+}
+double RawCallRoundTripCpuNanos() {
+  static const double nanos = BestRoundTripCpuNanos(true);
   return nanos;
 }
 
@@ -235,6 +267,8 @@ void BM_FiberSchedulingStep(benchmark::State& state) {
   state.counters["raw_rt_cpu_ns"] = raw;
   state.counters["x_raw_switch"] = cpu_per_step / (raw / 2);
   state.counters["x_raw_round_trip"] = cpu_per_step / raw;
+  // Against the realistic floor: a raw round trip whose switches return to their callers.
+  state.counters["x_raw_call_round_trip"] = cpu_per_step / RawCallRoundTripCpuNanos();
   state.counters["allocs_per_step"] = static_cast<double>(total.allocations) / steps;
 }
 BENCHMARK(BM_FiberSchedulingStep)->Arg(1'000)->Arg(10'000)->UseManualTime();
@@ -265,7 +299,8 @@ void BM_SchedulingStepNoSwitch(benchmark::State& state) {
 }
 BENCHMARK(BM_SchedulingStepNoSwitch)->Arg(10'000)->UseManualTime();
 
-// --- 3. Executions of a small body ----------------------------------------------------------------
+// --- 3. Executions of a small body
+// ----------------------------------------------------------------
 
 // The peer's classic: 2 tasks x 10 locked increments, the body joins both.
 void SmallBody() {
@@ -310,7 +345,8 @@ void BM_SmallBodyExecutions(benchmark::State& state) {
 }
 BENCHMARK(BM_SmallBodyExecutions)->Arg(1000)->Arg(1)->Unit(benchmark::kMicrosecond);
 
-// --- 4. Virtual timers ----------------------------------------------------------------------------
+// --- 4. Virtual timers
+// ----------------------------------------------------------------------------
 
 // Args = (tasks, sleeps per task). One explore() of one random-strategy run per benchmark
 // iteration; each task sleeps for varied durations (1..1000 us of virtual time), so the timer
@@ -326,7 +362,8 @@ void BM_VirtualTimers(benchmark::State& state) {
     for (int t = 0; t < tasks; ++t) {
       handles.push_back(weave::spawn("sleeper", [t, sleeps] {
         for (int j = 0; j < sleeps; ++j) {
-          weave::this_task::sleep_for(std::chrono::microseconds(1 + (t * 7919 + j * 104'729) % 1000));
+          weave::this_task::sleep_for(
+              std::chrono::microseconds(1 + (t * 7919 + j * 104'729) % 1000));
         }
       }));
     }
