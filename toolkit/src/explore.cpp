@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "internal/crash_guard.hpp"
 #include "internal/simulation.hpp"
 #include "internal/strategies.hpp"
 
@@ -58,6 +59,10 @@ void Validate(const Options& o) {
 
 std::string NameOf(const Options& o) { return o.test_name.empty() ? "weave" : o.test_name; }
 
+std::string SchedulePath(const Options& o) {
+  return absl::StrCat(o.out_dir.empty() ? "." : o.out_dir, "/", NameOf(o), ".schedule");
+}
+
 // Fills the schedule's header and writes it; records the outcome in `result`.
 void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result& result) {
   Schedule& s = result.schedule;
@@ -69,8 +74,7 @@ void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result&
   s.spurious_wakeups = options.spurious_wakeups;
   s.failure = result.failure().kind;
   s.failure_message = result.failure().message;
-  const std::string path = absl::StrCat(options.out_dir.empty() ? "." : options.out_dir, "/",
-                                        NameOf(options), ".schedule");
+  const std::string path = SchedulePath(options);
   if (absl::Status st = WriteScheduleFile(s, path); st.ok()) {
     result.schedule_path = path;
     result.replay_command = detail::ReplayCommandFor(NameOf(options), path);
@@ -98,6 +102,9 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
   detail::RecordingStrategy<detail::ReplayStrategy> recorder(rerecorded, schedule);
   const detail::ReplayStrategy& replayer = recorder.inner();
   detail::Simulation sim(run_options, recorder);
+  detail::CrashGuard crash_guard(run_options, rerecorded, options.replay_file, "",
+                                 /*replaying=*/true);
+  crash_guard.BeginRun(schedule.iteration, sim);
   recorder.BeginRun();
   std::optional<Failure> failure = sim.Run(body);
   if (!failure && !replayer.finished()) {
@@ -153,8 +160,13 @@ Result explore(const Options& options, const std::function<void()>& body) {
   std::unique_ptr<SchedulingStrategy> recorder =
       detail::MakeRecordingStrategy(options.strategy, options.seed, recording);
   detail::Simulation sim(options, *recorder);
+  const std::string path = SchedulePath(options);
+  detail::CrashGuard crash_guard(options, recording, path,
+                                 detail::ReplayCommandFor(NameOf(options), path),
+                                 /*replaying=*/false);
   for (std::int64_t i = 0; i < options.iterations; ++i) {
     if (!recorder->BeginRun()) break;
+    crash_guard.BeginRun(i, sim);
     std::optional<Failure> failure = sim.Run(body);
     ++result.schedules;
     result.total_steps += sim.steps();

@@ -27,6 +27,7 @@ constexpr KindName kFailureKindNames[] = {
     {FailureKind::kNondeterminism, "nondeterminism"},
     {FailureKind::kDataRace, "data-race"},
     {FailureKind::kPotentialDeadlock, "potential-deadlock"},
+    {FailureKind::kCrash, "crash"},
 };
 }  // namespace
 

@@ -36,6 +36,8 @@ enum class FailureKind : std::uint8_t {
   kNondeterminism,     // a replay diverged from its recording: "nondeterminism"
   kDataRace,           // unordered conflicting accesses (race detector): "data-race"
   kPotentialDeadlock,  // a lock-order inversion (lock-order detector): "potential-deadlock"
+  kCrash,              // a signal (SIGSEGV, SIGABRT, ...) killed the process: "crash". Only
+                       // ever in a schedule file, written by the crash handler as the process dies.
 };
 
 // Returns the stable lower-case name of `kind`, e.g. "deadlock".

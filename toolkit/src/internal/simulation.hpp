@@ -106,6 +106,8 @@ class Simulation {
   std::string DescribeObject(std::int32_t id) const;
 
   TaskRecord& current() { return *current_; }
+  // Null between runs. For the crash handler.
+  const TaskRecord* current_task() const { return current_; }
   Nanos now() const { return now_; }
   bool aborting() const { return aborting_; }
 

@@ -1,0 +1,287 @@
+#include "internal/crash_guard.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "internal/simulation.hpp"
+#include "internal/strings.hpp"
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+namespace weave::detail {
+namespace {
+
+constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+constinit thread_local CrashGuard* t_guard = nullptr;
+
+std::mutex g_install_mutex;
+int g_guards = 0;  // guarded by g_install_mutex
+struct sigaction g_previous[NSIG];
+
+const char* SignalName(int signal) {
+  switch (signal) {
+    case SIGSEGV:
+      return "SIGSEGV (invalid memory access; a fiber stack overflow ends here too)";
+    case SIGBUS:
+      return "SIGBUS (bus error)";
+    case SIGFPE:
+      return "SIGFPE (arithmetic error, e.g. division by zero)";
+    case SIGILL:
+      return "SIGILL (illegal instruction)";
+    case SIGABRT:
+      return "SIGABRT (abort: std::terminate, a failed assert, ...)";
+    default:
+      return "signal";
+  }
+}
+
+// An async-signal-safe writer: a fixed buffer flushed with write(2).
+class Writer {
+ public:
+  explicit Writer(int fd) : fd_(fd) {}
+  ~Writer() { Flush(); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  Writer& Str(const char* s, std::size_t n) {
+    while (n > 0) {
+      if (used_ == sizeof(buffer_)) Flush();
+      const std::size_t take = n < sizeof(buffer_) - used_ ? n : sizeof(buffer_) - used_;
+      std::memcpy(buffer_ + used_, s, take);
+      used_ += take;
+      s += take;
+      n -= take;
+    }
+    return *this;
+  }
+  Writer& Str(const char* s) { return Str(s, std::strlen(s)); }
+  Writer& Str(const std::string& s) { return Str(s.data(), s.size()); }
+  Writer& Char(char c) { return Str(&c, 1); }
+  Writer& U64(std::uint64_t v) {
+    char digits[24];
+    int n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n > 0) Char(digits[--n]);
+    return *this;
+  }
+  Writer& I64(std::int64_t v) {
+    if (v < 0) {
+      Char('-');
+      return U64(static_cast<std::uint64_t>(-(v + 1)) + 1);
+    }
+    return U64(static_cast<std::uint64_t>(v));
+  }
+  // C-escaped as the schedule reader expects (octal escapes for anything unusual).
+  Writer& Escaped(const char* s, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c == '\\' || c == '"' || c == '\'') {
+        Char('\\').Char(static_cast<char>(c));
+      } else if (c < 0x20 || c >= 0x7f) {
+        const char octal[4] = {'\\', static_cast<char>('0' + (c >> 6)),
+                               static_cast<char>('0' + ((c >> 3) & 7)),
+                               static_cast<char>('0' + (c & 7))};
+        Str(octal, 4);
+      } else {
+        Char(static_cast<char>(c));
+      }
+    }
+    return *this;
+  }
+  void Flush() {
+    std::size_t done = 0;
+    while (done < used_) {
+      const ssize_t n = ::write(fd_, buffer_ + done, used_ - done);
+      if (n <= 0) break;  // nothing better to do in a dying process
+      done += static_cast<std::size_t>(n);
+    }
+    used_ = 0;
+  }
+
+ private:
+  int fd_;
+  char buffer_[4096];
+  std::size_t used_ = 0;
+};
+
+// mkdir -p, async-signal-safe.
+void MakeDirectories(const std::string& dir) {
+  char path[4096];
+  if (dir.empty() || dir.size() >= sizeof(path)) return;
+  for (std::size_t i = 1; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      std::memcpy(path, dir.data(), i);
+      path[i] = '\0';
+      ::mkdir(path, 0755);  // EEXIST and the like are fine
+    }
+  }
+}
+
+// Hands the signal on: to the handler installed before ours (AddressSanitizer's, say), or to the
+// default action, so the process dies by the original signal.
+void HandOn(int signal, siginfo_t* info, void* context) {
+  const struct sigaction& previous = g_previous[signal];
+  if ((previous.sa_flags & SA_SIGINFO) != 0 && previous.sa_sigaction != nullptr) {
+    previous.sa_sigaction(signal, info, context);
+  } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN &&
+             previous.sa_handler != nullptr) {
+    previous.sa_handler(signal);
+  }
+  // Still alive: die by the signal with its default action. It is blocked while we run, so it is
+  // delivered (and kills) as soon as this handler returns.
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  ::sigaction(signal, &fallback, nullptr);
+  ::raise(signal);
+}
+
+void OnSignal(int signal, siginfo_t* info, void* context) {
+  static volatile std::sig_atomic_t handling = 0;
+  if (handling == 0) {
+    handling = 1;
+    if (const CrashGuard* guard = t_guard) guard->OnCrash(signal);
+  }
+  HandOn(signal, info, context);
+}
+
+// Each exploring thread gets an alternate signal stack, kept for the thread's life, so that a
+// fault on a fiber's guard page (the stack is exhausted) can still be handled.
+struct AlternateStack {
+  void* memory = nullptr;
+  std::size_t size = 0;
+  void EnsureInstalled() {
+    stack_t current{};
+    if (::sigaltstack(nullptr, &current) == 0 && (current.ss_flags & SS_DISABLE) == 0) return;
+    size = std::size_t{256} * 1024;
+    memory = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) {
+      memory = nullptr;
+      return;
+    }
+    stack_t ours{};
+    ours.ss_sp = memory;
+    ours.ss_size = size;
+    if (::sigaltstack(&ours, nullptr) != 0) {
+      ::munmap(memory, size);
+      memory = nullptr;
+    }
+  }
+  ~AlternateStack() {
+    if (memory == nullptr) return;
+    stack_t disable{};
+    disable.ss_flags = SS_DISABLE;
+    ::sigaltstack(&disable, nullptr);
+    ::munmap(memory, size);
+  }
+};
+
+}  // namespace
+
+CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::string schedule_path,
+                       std::string replay_command, bool replaying)
+    : path_(std::move(schedule_path)),
+      replay_command_(std::move(replay_command)),
+      recording_(recording),
+      replaying_(replaying) {
+  temp_path_ = absl::StrCat(path_, ".crash-tmp");
+  out_dir_ = options.out_dir;
+  const std::string name = options.test_name.empty() ? "weave" : options.test_name;
+  header_prefix_ = absl::StrCat(
+      "weave-schedule ", Schedule::kFormatVersion, "\ntest ", absl::CEscape(name), "\nstrategy ",
+      absl::CEscape(options.strategy.ToString()), "\nseed ", options.seed, "\niteration ");
+  header_suffix_ = absl::StrCat("\nmax-steps ", options.max_steps, "\nspurious-wakeups ",
+                                options.spurious_wakeups ? 1 : 0, "\nfailure crash\nmessage ");
+  thread_local AlternateStack alternate_stack;
+  alternate_stack.EnsureInstalled();
+  {
+    std::scoped_lock lock(g_install_mutex);
+    if (g_guards++ == 0) {
+      struct sigaction ours {};
+      ours.sa_sigaction = &OnSignal;
+      ours.sa_flags = SA_SIGINFO | SA_ONSTACK;
+      sigemptyset(&ours.sa_mask);
+      for (int signal : kSignals) ::sigaction(signal, &ours, &g_previous[signal]);
+    }
+  }
+  previous_ = t_guard;
+  t_guard = this;
+}
+
+CrashGuard::~CrashGuard() {
+  t_guard = previous_;
+  std::scoped_lock lock(g_install_mutex);
+  if (--g_guards == 0) {
+    for (int signal : kSignals) ::sigaction(signal, &g_previous[signal], nullptr);
+  }
+}
+
+void CrashGuard::BeginRun(std::int64_t iteration, const Simulation& sim) {
+  iteration_ = iteration;
+  sim_ = &sim;
+}
+
+void CrashGuard::OnCrash(int signal) const {
+  if (sim_ == nullptr || sim_->current_task() == nullptr) return;
+  const TaskRecord& task = *sim_->current_task();
+  Writer err(2);
+  err.Str("\nweave: failure: crash: ").Str(SignalName(signal)).Str(" in task ").I64(task.id);
+  err.Str(" '").Str(task.name).Str("' at step ").I64(sim_->steps()).Str(", virtual time ");
+  err.I64(sim_->now()).Str("ns\n");
+  if (replaying_) {
+    err.Str("weave: (while replaying; the schedule file is unchanged)\n");
+    return;
+  }
+  MakeDirectories(out_dir_);
+  const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    err.Str("weave: could not write the schedule to ").Str(temp_path_).Str("\n");
+    return;
+  }
+  {
+    Writer out(fd);
+    out.Str(header_prefix_).I64(iteration_).Str(header_suffix_);
+    out.Str("signal ").I64(signal).Str(" in task ").I64(task.id).Str(" '");
+    out.Escaped(task.name.data(), task.name.size()).Str("'");
+    out.Str("\ndecisions ").U64(recording_.size());
+    out.Str("\n# t <picked task> <runnable tasks> | c <value> <n of choose(n)>\n");
+    for (std::size_t i = 0; i < recording_.size(); ++i) {
+      const Decision& d = recording_.decision(i);
+      if (d.kind == Decision::Kind::kChoice) {
+        out.Str("c ").U64(d.value).Char(' ').U64(d.bound).Char('\n');
+        continue;
+      }
+      out.Str("t ").U64(d.value).Char(' ');
+      const auto set = recording_.runnable(d);
+      for (std::size_t j = 0; j < set.size();) {
+        std::size_t k = j;
+        while (k + 1 < set.size() && set[k + 1] == set[k] + 1) ++k;
+        if (j > 0) out.Char(',');
+        out.I64(set[j]);
+        if (k > j) out.Char('-').I64(set[k]);
+        j = k + 1;
+      }
+      out.Char('\n');
+    }
+    out.Str("end\n");
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    err.Str("weave: could not move the schedule into place at ").Str(path_).Str("\n");
+    return;
+  }
+  err.Str("weave: schedule written to ").Str(path_).Str("\n");
+  if (!replay_command_.empty()) err.Str("weave: replay with: ").Str(replay_command_).Str("\n");
+}
+
+}  // namespace weave::detail

@@ -1,0 +1,60 @@
+// Internal: the crash handler that saves the running schedule before the process dies.
+//
+// DESIGN's failure rule: a failing schedule is never lost. A task that segfaults, aborts or
+// divides by zero takes the process down; before it goes, this handler writes the decisions
+// recorded so far as `<out>/<test>.schedule` (failure kind "crash"), says which task crashed at
+// which step, and prints the replay command. Replaying that file runs the same decisions up to the
+// same crash.
+//
+// Async-signal safety: everything the handler needs is prepared before the run (paths, the replay
+// command, the header of the file); the handler only reads memory, formats integers into a fixed
+// buffer, and calls open/write/rename/close. It then hands the signal to the handler that was
+// installed before (AddressSanitizer's, for instance) or dies by it with the default action, so
+// ctest and gtest see the crash. It runs on an alternate signal stack, so a fiber's stack overflow
+// (a fault on the guard page) is caught too.
+//
+// Thread-safety: one guard per exploration, on the thread that explores; the process-wide signal
+// handlers are installed while at least one guard lives.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "weave/options.hpp"
+#include "weave/schedule.hpp"
+
+namespace weave::detail {
+
+class Simulation;
+
+class CrashGuard {
+ public:
+  // `recording` is the schedule the running run records into; it is written to `schedule_path`
+  // on a crash, unless `replaying` (then the file exists already and is left alone).
+  CrashGuard(const Options& options, const Schedule& recording, std::string schedule_path,
+             std::string replay_command, bool replaying);
+  ~CrashGuard();
+  CrashGuard(const CrashGuard&) = delete;
+  CrashGuard& operator=(const CrashGuard&) = delete;
+
+  // Called before each run.
+  void BeginRun(std::int64_t iteration, const Simulation& sim);
+
+  // Runs in the signal handler: writes the schedule and the report. Async-signal-safe.
+  void OnCrash(int signal) const;
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  std::string out_dir_;
+  std::string header_prefix_;  // the file up to "iteration "
+  std::string header_suffix_;  // from "max-steps" to "decisions "
+  std::string replay_command_;
+  const Schedule& recording_;
+  const Simulation* sim_ = nullptr;
+  std::int64_t iteration_ = 0;
+  bool replaying_;
+  CrashGuard* previous_ = nullptr;  // the guard this one hides on this thread, if any
+};
+
+}  // namespace weave::detail
