@@ -247,11 +247,10 @@ TEST(FailureKinds, DetachedTasksThatFinishAreNotLeaks) {
 }
 
 TEST(FailureKinds, EveryKindHasAStableName) {
-  for (FailureKind k :
-       {FailureKind::kAssertion, FailureKind::kUncaughtException, FailureKind::kDeadlock,
-        FailureKind::kLivelock, FailureKind::kLeakedTask, FailureKind::kMisuse,
-        FailureKind::kNondeterminism, FailureKind::kDataRace, FailureKind::kPotentialDeadlock,
-        FailureKind::kCrash}) {
+  for (FailureKind k : {FailureKind::kAssertion, FailureKind::kUncaughtException,
+                        FailureKind::kDeadlock, FailureKind::kLivelock, FailureKind::kLeakedTask,
+                        FailureKind::kMisuse, FailureKind::kNondeterminism, FailureKind::kDataRace,
+                        FailureKind::kPotentialDeadlock, FailureKind::kCrash}) {
     const std::string_view name = weave::FailureKindName(k);
     EXPECT_NE(name, "unknown");
     EXPECT_EQ(weave::ParseFailureKind(name), k);
@@ -287,3 +286,70 @@ TEST(FailureKinds, TheReportListsEveryTaskWithWhatItWasDoing) {
 }
 
 }  // namespace
+
+// --- teardown: which tasks are unwound (destructors run) and which are abandoned --------------
+
+namespace teardown {
+
+int g_destroyed = 0;  // Witness destructors that ran
+struct Witness {
+  ~Witness() { ++g_destroyed; }
+};
+
+weave::Options Once() {
+  weave::Options o;
+  o.iterations = 1;
+  o.strategy = weave::Strategy::RoundRobin();
+  o.out_dir = ::testing::TempDir() + "weave_explore_test";
+  return o;
+}
+
+TEST(Teardown, AFailureWhileTheBodyRunsUnwindsTheOtherTasks) {
+  g_destroyed = 0;
+  const weave::Result r = weave::explore(Once(), [] {
+    weave::channel<int> never{1, "never"};
+    auto t = weave::spawn("blocked", [&] {
+      Witness w;
+      never.receive();
+    });
+    weave::this_task::yield();  // let it block
+    weave::check(false, "fail while the task is blocked");
+    weave::this_task::yield();
+    t.join();
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(g_destroyed, 1) << "the blocked task's destructors must run, while its channel exists";
+}
+
+TEST(Teardown, TasksLeakedPastTheBodysEndAreAbandonedNotUnwound) {
+  g_destroyed = 0;
+  const weave::Result r = weave::explore(Once(), [] {
+    auto ch = std::make_shared<weave::channel<int>>(1, "never");
+    weave::spawn("leaked", [ch] {
+      Witness w;
+      ch->receive();
+    }).detach();
+    weave::this_task::yield();
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure().kind, weave::FailureKind::kLeakedTask);
+  EXPECT_EQ(g_destroyed, 0) << "unwinding after the body returned could touch its dead locals";
+}
+
+TEST(Teardown, TasksAliveWhenAnExceptionLeavesTheBodyAreAbandonedNotUnwound) {
+  g_destroyed = 0;
+  const weave::Result r = weave::explore(Once(), [] {
+    auto ch = std::make_shared<weave::channel<int>>(1, "never");
+    weave::spawn("left behind", [ch] {
+      Witness w;
+      ch->receive();
+    }).detach();
+    weave::this_task::yield();
+    throw std::runtime_error("body gives up");
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure().kind, weave::FailureKind::kUncaughtException);
+  EXPECT_EQ(g_destroyed, 0);
+}
+
+}  // namespace teardown

@@ -90,13 +90,16 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
   }
   ResetForRun();
   t_simulation = this;
+  in_body_ = true;
   try {
     body();
   } catch (const RunAborted&) {
     // The run was stopped; the failure is already recorded.
   } catch (...) {
+    in_body_ = false;  // the body's frames are gone
     ReportUncaughtException(std::current_exception());
   }
+  in_body_ = false;
   TaskRecord& root = task(kRootTask);
   root.state = TaskState::kFinished;
   runnable_.erase(std::remove(runnable_.begin(), runnable_.end(), kRootTask), runnable_.end());
@@ -123,15 +126,21 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
 }
 
 void Simulation::AbandonUnfinishedTasks() {
+  // Mark them all first: releasing one task's stack destroys what its function captured, which
+  // may be a primitive another abandoned task waits on; its destructor then detaches the waiters
+  // through the intact queue links. A task whose queue lived in an object already destroyed was
+  // detached by that destructor.
   for (std::size_t i = 1; i < task_count_; ++i) {
     TaskRecord& t = *tasks_[i];
-    if (t.state == TaskState::kFinished) continue;
-    t.state = TaskState::kFinished;
-    t.queue = nullptr;  // the queue may live in a destroyed object: never touch it
-    t.prev = t.next = nullptr;
-    t.backend.reset();
+    if (t.state != TaskState::kFinished) t.state = TaskState::kAbandoned;
   }
   runnable_.clear();
+  for (std::size_t i = 1; i < task_count_; ++i) {
+    TaskRecord& t = *tasks_[i];
+    if (t.state != TaskState::kAbandoned) continue;
+    t.backend.reset();
+    t.state = TaskState::kFinished;
+  }
 }
 
 TaskBackend& Simulation::BackendOf(TaskRecord& t) {
@@ -303,7 +312,7 @@ bool StopsAt(Operation op) {
 WakeReason Simulation::OnPointWhileStopping(Operation op) {
   // Task 0 unwinds the others first, so their destructors run while the body's locals exist.
   // Switching is safe anywhere, even inside a destructor: no exception is involved.
-  if (current_->id == kRootTask && task(kRootTask).state != TaskState::kFinished) {
+  if (current_->id == kRootTask && in_body_) {
     UnwindOtherTasks();
   }
   if (Unwinding()) return WakeReason::kAborted;
@@ -416,6 +425,11 @@ std::size_t Simulation::WakeAll(WaitQueue& queue) {
 void Simulation::DetachAll(WaitQueue& queue) {
   while (queue.head_ != nullptr) {
     TaskRecord& t = *queue.head_;
+    if (t.queue != &queue) {  // broken invariant: never loop on it
+      assert(false && "a task in a wait queue does not point back to it");
+      queue.Forget();
+      return;
+    }
     Unlink(t);
     t.woken = true;
     t.wake_reason = WakeReason::kAborted;
@@ -514,6 +528,8 @@ std::string Simulation::DescribeTaskState(const TaskRecord& t) const {
   switch (t.state) {
     case TaskState::kFinished:
       return "finished";
+    case TaskState::kAbandoned:
+      return "abandoned";
     case TaskState::kRunnable:
       return &t == current_ ? "running" : "runnable";
     case TaskState::kBlocked:
@@ -569,7 +585,7 @@ void Simulation::ReportFailure(FailureKind kind, std::string message, std::strin
   aborting_ = true;
   if (stop_now) {
     OnPointWhileStopping(Operation::kStart);  // kStart: a stopping operation
-  } else if (current_->id == kRootTask) {
+  } else if (current_->id == kRootTask && in_body_) {
     // The body goes on to its next stopping point (or its end, after which its locals are gone):
     // unwind the other tasks now, while everything they may refer to still exists.
     UnwindOtherTasks();

@@ -25,7 +25,8 @@
 
 namespace weave::detail {
 
-enum class TaskState : std::uint8_t { kRunnable, kBlocked, kFinished };
+// kAbandoned: only while a run's leftover tasks are being released (see AbandonUnfinishedTasks).
+enum class TaskState : std::uint8_t { kRunnable, kBlocked, kFinished, kAbandoned };
 
 struct TaskRecord {
   TaskId id = kNoTask;
@@ -151,7 +152,6 @@ class Simulation {
   std::vector<TaskSnapshot> SnapshotTasks() const;
   void CheckInvariants() const;
 
-
   const Options& options_;
   const std::int64_t max_steps_;  // options_.max_steps, read at every step
   SchedulingStrategy& strategy_;
@@ -178,6 +178,10 @@ class Simulation {
   std::int64_t step_ = 0;
   std::uint64_t run_serial_ = 0;
   bool aborting_ = false;
+  // True while the body's frames exist. Other tasks are unwound (their destructors run) only
+  // then; once the body has returned or thrown, what they refer to may be gone, and tasks still
+  // alive are abandoned instead.
+  bool in_body_ = false;
   std::optional<Failure> failure_;
 };
 
