@@ -18,7 +18,7 @@ BarrierCore::~BarrierCore() {
 }
 
 std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef<void()> completion,
-                                  std::source_location where) {
+                                  weave::source_location where) {
   SchedulingPoint(Operation::kArrive, this);
   if (n <= 0 || n > remaining_) {
     const std::string what = absl::StrCat("arrive(", n, ") on ", Describe(), " with ", remaining_,
@@ -39,7 +39,7 @@ std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef
   return phase;
 }
 
-void BarrierCore::WaitPhase(std::uint64_t phase, std::source_location where) {
+void BarrierCore::WaitPhase(std::uint64_t phase, weave::source_location where) {
   SchedulingPoint(Operation::kWait, this);
   while (phase_ == phase) {
     if (!InSimulation())

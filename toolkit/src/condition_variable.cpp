@@ -12,7 +12,7 @@ condition_variable::~condition_variable() {
 
 std::cv_status condition_variable::WaitImpl(bool holds_lock, absl::FunctionRef<void()> unlock,
                                             absl::FunctionRef<void()> relock,
-                                            detail::Nanos deadline, std::source_location where) {
+                                            detail::Nanos deadline, weave::source_location where) {
   if (!detail::InSimulation()) {
     throw std::logic_error("weave::condition_variable::wait called outside a simulation");
   }
@@ -35,7 +35,7 @@ std::cv_status condition_variable::WaitImpl(bool holds_lock, absl::FunctionRef<v
   return r == detail::WakeReason::kTimedOut ? std::cv_status::timeout : std::cv_status::no_timeout;
 }
 
-void condition_variable::notify_one(std::source_location /*where*/) {
+void condition_variable::notify_one(weave::source_location /*where*/) {
   if (!detail::InSimulation()) return;
   detail::SchedulingPoint(detail::Operation::kNotify, this);
   if (waiters_.size() > 1) {
@@ -46,7 +46,7 @@ void condition_variable::notify_one(std::source_location /*where*/) {
   }
 }
 
-void condition_variable::notify_all(std::source_location /*where*/) {
+void condition_variable::notify_all(weave::source_location /*where*/) {
   if (!detail::InSimulation()) return;
   detail::SchedulingPoint(detail::Operation::kNotify, this);
   detail::WakeAll(waiters_);

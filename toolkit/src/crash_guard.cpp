@@ -110,7 +110,7 @@ class Writer {
 
  private:
   int fd_;
-  char buffer_[4096];
+  char buffer_[4096] = {};
   std::size_t used_ = 0;
 };
 
@@ -190,11 +190,12 @@ struct AlternateStack {
 CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::string schedule_path,
                        std::string replay_command, bool replaying)
     : path_(std::move(schedule_path)),
+      temp_path_(absl::StrCat(path_, ".crash-tmp")),
+      out_dir_(options.out_dir),
       replay_command_(std::move(replay_command)),
       recording_(recording),
-      replaying_(replaying) {
-  temp_path_ = absl::StrCat(path_, ".crash-tmp");
-  out_dir_ = options.out_dir;
+      replaying_(replaying),
+      previous_(t_guard) {
   const std::string name = options.test_name.empty() ? "weave" : options.test_name;
   header_prefix_ = absl::StrCat(
       "weave-schedule ", Schedule::kFormatVersion, "\ntest ", absl::CEscape(name), "\nstrategy ",
@@ -213,7 +214,6 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
       for (int signal : kSignals) ::sigaction(signal, &ours, &g_previous[signal]);
     }
   }
-  previous_ = t_guard;
   t_guard = this;
 }
 

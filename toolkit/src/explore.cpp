@@ -1,7 +1,6 @@
 #include "weave/explore.hpp"
 
 #include <iostream>
-#include <ranges>
 #include <stdexcept>
 #include <vector>
 
@@ -27,7 +26,8 @@ class ObserverScope {
     for (ExplorationObserver* o : Observers()) o->OnExplorationBegin(options);
   }
   ~ObserverScope() {
-    for (ExplorationObserver* o : std::views::reverse(Observers())) o->OnExplorationEnd();
+    const std::vector<ExplorationObserver*>& all = Observers();
+    for (std::size_t i = all.size(); i-- > 0;) all[i]->OnExplorationEnd();
   }
   ObserverScope(const ObserverScope&) = delete;
   ObserverScope& operator=(const ObserverScope&) = delete;

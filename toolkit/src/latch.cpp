@@ -17,7 +17,7 @@ latch::~latch() {
   detail::CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it");
 }
 
-void latch::count_down(std::ptrdiff_t n, std::source_location where) {
+void latch::count_down(std::ptrdiff_t n, weave::source_location where) {
   detail::SchedulingPoint(detail::Operation::kArrive, this);
   if (n < 0 || n > count_) {
     const std::string what = absl::StrCat("count_down(", n, ") on ", Describe(), " with count ",
@@ -35,18 +35,19 @@ bool latch::try_wait() const {
   return count_ == 0;
 }
 
-void latch::wait(std::source_location where) const {
+void latch::wait(weave::source_location where) const {
   detail::SchedulingPoint(detail::Operation::kWait, this);
   while (count_ != 0) {
     if (!detail::InSimulation())
       throw std::logic_error("weave::latch: wait() would block outside a simulation");
-    if (detail::Wait(waiters_, detail::Operation::kWait, this, detail::kNoDeadline, where) == detail::WakeReason::kAborted) {
+    if (detail::Wait(waiters_, detail::Operation::kWait, this, detail::kNoDeadline, where) ==
+        detail::WakeReason::kAborted) {
       return;
     }
   }
 }
 
-void latch::arrive_and_wait(std::ptrdiff_t n, std::source_location where) {
+void latch::arrive_and_wait(std::ptrdiff_t n, weave::source_location where) {
   count_down(n, where);
   wait(where);
 }

@@ -16,7 +16,7 @@ constexpr TaskId kOutsideTask = -2;
 
 mutex::~mutex() {
   detail::CheckDestroyed(*this, waiters_,
-                         owner_ != kNoTask    ? absl::StrCat("while locked by task ", owner_)
+                         owner_ != kNoTask   ? absl::StrCat("while locked by task ", owner_)
                          : !waiters_.empty() ? "while tasks wait on it"
                                              : "");
 }
@@ -30,9 +30,9 @@ void mutex::AppendHolders(std::vector<TaskId>& holders) const {
   if (owner_ >= 0) holders.push_back(owner_);
 }
 
-void mutex::lock(std::source_location where) { LockUntil(detail::kNoDeadline, where); }
+void mutex::lock(weave::source_location where) { LockUntil(detail::kNoDeadline, where); }
 
-bool mutex::LockUntil(detail::Nanos deadline, std::source_location where) {
+bool mutex::LockUntil(detail::Nanos deadline, weave::source_location where) {
   detail::Simulation* sim = detail::Simulation::Current();
   if (sim == nullptr) {
     if (owner_ == kNoTask) {
@@ -49,21 +49,22 @@ bool mutex::LockUntil(detail::Nanos deadline, std::source_location where) {
       return true;
     }
     if (owner_ == me) {
-      sim->ReportFailure(FailureKind::kDeadlock,
-                         absl::StrCat("self-deadlock: task ", me, " '", sim->current().name,
-                                      "' locks ", Describe(),
-                                      ", which it already holds (weave::mutex is not recursive)"),
-                         "", detail::ToPosition(where), /*stop_now=*/true);
+      sim->ReportFailure(
+          FailureKind::kDeadlock,
+          absl::StrCat("self-deadlock: task ", me, " '", sim->current().name, "' locks ",
+                       Describe(), ", which it already holds (weave::mutex is not recursive)"),
+          "", detail::ToPosition(where), /*stop_now=*/true);
       return false;
     }
     sim->Enqueue(waiters_);
-    if (sim->Block(detail::Operation::kLock, this, deadline, where) != detail::WakeReason::kNotified) {
+    if (sim->Block(detail::Operation::kLock, this, deadline, where) !=
+        detail::WakeReason::kNotified) {
       return false;
     }
   }
 }
 
-bool mutex::try_lock(std::source_location /*where*/) {
+bool mutex::try_lock(weave::source_location /*where*/) {
   detail::Simulation* sim = detail::Simulation::Current();
   if (sim == nullptr) {
     if (owner_ != kNoTask) return false;
@@ -76,7 +77,7 @@ bool mutex::try_lock(std::source_location /*where*/) {
   return true;
 }
 
-void mutex::unlock(std::source_location where) {
+void mutex::unlock(weave::source_location where) {
   detail::Simulation* sim = detail::Simulation::Current();
   if (sim == nullptr) {
     if (owner_ != kOutsideTask) {

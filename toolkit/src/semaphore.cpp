@@ -18,7 +18,7 @@ SemaphoreCore::~SemaphoreCore() {
   CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it");
 }
 
-void SemaphoreCore::Release(std::ptrdiff_t update, std::source_location where) {
+void SemaphoreCore::Release(std::ptrdiff_t update, weave::source_location where) {
   SchedulingPoint(Operation::kRelease, this);
   if (update < 0 || update > max_ - count_) {
     const std::string what =
@@ -40,7 +40,7 @@ bool SemaphoreCore::TryAcquire() {
   return true;
 }
 
-bool SemaphoreCore::AcquireUntil(Nanos deadline, std::source_location where) {
+bool SemaphoreCore::AcquireUntil(Nanos deadline, weave::source_location where) {
   SchedulingPoint(Operation::kAcquire, this);
   for (;;) {
     if (count_ > 0) {
@@ -50,7 +50,8 @@ bool SemaphoreCore::AcquireUntil(Nanos deadline, std::source_location where) {
     if (!InSimulation())
       throw std::logic_error(
           "weave::counting_semaphore: acquire() would block outside a simulation");
-    if (Wait(waiters_, Operation::kAcquire, this, deadline, where) != WakeReason::kNotified) return false;
+    if (Wait(waiters_, Operation::kAcquire, this, deadline, where) != WakeReason::kNotified)
+      return false;
   }
 }
 

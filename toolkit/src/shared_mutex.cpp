@@ -34,7 +34,7 @@ void shared_mutex::RequireSimulation(const char* what) const {
   }
 }
 
-void shared_mutex::lock(std::source_location where) {
+void shared_mutex::lock(weave::source_location where) {
   RequireSimulation("lock");
   detail::SchedulingPoint(detail::Operation::kLock, this);
   const TaskId me = detail::CurrentTask();
@@ -50,13 +50,14 @@ void shared_mutex::lock(std::source_location where) {
                             "", detail::ToPosition(where), /*stop_now=*/true);
       return;
     }
-    if (detail::Wait(waiters_, detail::Operation::kLock, this, detail::kNoDeadline, where) != detail::WakeReason::kNotified) {
+    if (detail::Wait(waiters_, detail::Operation::kLock, this, detail::kNoDeadline, where) !=
+        detail::WakeReason::kNotified) {
       return;
     }
   }
 }
 
-bool shared_mutex::try_lock(std::source_location /*where*/) {
+bool shared_mutex::try_lock(weave::source_location /*where*/) {
   RequireSimulation("try_lock");
   detail::SchedulingPoint(detail::Operation::kTryLock, this);
   if (writer_ != kNoTask || !readers_.empty()) return false;
@@ -64,7 +65,7 @@ bool shared_mutex::try_lock(std::source_location /*where*/) {
   return true;
 }
 
-void shared_mutex::unlock(std::source_location where) {
+void shared_mutex::unlock(weave::source_location where) {
   RequireSimulation("unlock");
   detail::SchedulingPoint(detail::Operation::kUnlock, this);
   const TaskId me = detail::CurrentTask();
@@ -78,7 +79,7 @@ void shared_mutex::unlock(std::source_location where) {
   detail::WakeAll(waiters_);
 }
 
-void shared_mutex::lock_shared(std::source_location where) {
+void shared_mutex::lock_shared(weave::source_location where) {
   RequireSimulation("lock_shared");
   detail::SchedulingPoint(detail::Operation::kLockShared, this);
   const TaskId me = detail::CurrentTask();
@@ -101,7 +102,7 @@ void shared_mutex::lock_shared(std::source_location where) {
   }
 }
 
-bool shared_mutex::try_lock_shared(std::source_location /*where*/) {
+bool shared_mutex::try_lock_shared(weave::source_location /*where*/) {
   RequireSimulation("try_lock_shared");
   detail::SchedulingPoint(detail::Operation::kTryLock, this);
   if (writer_ != kNoTask) return false;
@@ -109,7 +110,7 @@ bool shared_mutex::try_lock_shared(std::source_location /*where*/) {
   return true;
 }
 
-void shared_mutex::unlock_shared(std::source_location where) {
+void shared_mutex::unlock_shared(weave::source_location where) {
   RequireSimulation("unlock_shared");
   detail::SchedulingPoint(detail::Operation::kUnlockShared, this);
   const TaskId me = detail::CurrentTask();

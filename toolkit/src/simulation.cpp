@@ -169,7 +169,7 @@ TaskId Simulation::CreateTask(std::string_view name, TaskKind kind,
   return id;
 }
 
-void Simulation::NoteOperation(TaskRecord& t, Operation op, const SyncObject* object) {
+void Simulation::NoteOperation(TaskRecord& t, Operation op, const SyncObject* object) const {
   t.last_op = op;
   if (object == nullptr) {
     t.last_object = -1;
@@ -364,7 +364,7 @@ void Simulation::Dequeue(WaitQueue& queue) {
 }
 
 WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadline,
-                             const std::source_location& where) {
+                             const weave::source_location& where) {
   TaskRecord& me = *current_;
   if (aborting_) {
     Unlink(me);
@@ -453,7 +453,7 @@ TaskBackend& Simulation::FinishCurrentTask() {
   return BackendOf(*current_);
 }
 
-void Simulation::Join(TaskId id, std::uint64_t run_serial, const std::source_location& location) {
+void Simulation::Join(TaskId id, std::uint64_t run_serial, const weave::source_location& location) {
   // Converted only on failure: a std::string per join would be an allocation per join.
   auto where = [&] { return ToPosition(location); };
   SchedulingPoint(Operation::kJoin, nullptr);
@@ -509,7 +509,7 @@ std::string Simulation::DescribeObject(std::int32_t id) const {
   return absl::StrCat(AV(ObjectKindName(o.kind)), " '", o.name, "' (#", id, ")");
 }
 
-std::string Simulation::DescribeWhere(const std::source_location& where) {
+std::string Simulation::DescribeWhere(const weave::source_location& where) {
   const absl::string_view file = where.file_name();
   if (where.line() == 0 || file.empty()) return {};
   // A call site inside the standard library (std::scoped_lock calling lock()) tells the user
@@ -696,11 +696,11 @@ Nanos Now() { return Require("weave::detail::Now").now(); }
 
 void Enqueue(WaitQueue& queue) { Require("a blocking operation").Enqueue(queue); }
 WakeReason Block(Operation op, const SyncObject* object, Nanos deadline,
-                 const std::source_location& where) {
+                 const weave::source_location& where) {
   return Require("a blocking operation").Block(op, object, deadline, where);
 }
 WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object, Nanos deadline,
-                const std::source_location& where) {
+                const weave::source_location& where) {
   Simulation& sim = Require("a blocking operation");
   sim.Enqueue(queue);
   return sim.Block(op, object, deadline, where);
@@ -739,14 +739,14 @@ void ReportFailure(FailureKind kind, std::string message, std::string details,
   sim->ReportFailure(kind, std::move(message), std::move(details), where, stop_now);
 }
 
-void ReportMisuse(const std::string& message, std::source_location where) {
+void ReportMisuse(const std::string& message, weave::source_location where) {
   // Not stop_now: misuse is often found in release operations called from destructors, which must
   // not throw. The task stops at its next stopping point.
   ReportFailure(FailureKind::kMisuse, std::move(message), "", ToPosition(where),
                 /*stop_now=*/false);
 }
 
-SourcePosition ToPosition(const std::source_location& where) {
+SourcePosition ToPosition(const weave::source_location& where) {
   return {where.file_name(), static_cast<int>(where.line())};
 }
 

@@ -50,13 +50,13 @@ std::string name() { return detail::CurrentTaskName(); }
 std::uint64_t choose(std::uint64_t n) {
   if (n == 0) {
     detail::ReportMisuse("weave::choose(0): there must be at least one option",
-                         std::source_location::current());
+                         weave::source_location::current());
     return 0;
   }
   return detail::Choose(n);
 }
 
-void check(bool condition, std::string_view message, std::source_location where) {
+void check(bool condition, std::string_view message, weave::source_location where) {
   if (condition) return;
   if (!detail::InSimulation()) {
     throw std::logic_error(absl::StrCat("weave::check failed at ", where.file_name(), ":",
@@ -67,7 +67,7 @@ void check(bool condition, std::string_view message, std::source_location where)
                         detail::ToPosition(where), /*stop_now=*/false);
 }
 
-void join_handle::join(std::source_location where) {
+void join_handle::join(weave::source_location where) {
   detail::Simulation* sim = detail::Simulation::Current();
   if (sim == nullptr)
     throw std::logic_error("weave::join_handle::join called outside a simulation");

@@ -12,11 +12,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstring>
-#include <source_location>
 #include <string_view>
 #include <type_traits>
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 
 namespace weave {
 
@@ -48,7 +48,8 @@ class atomic : public detail::SyncObject {
     Point();
     value_ = desired;
   }
-  T operator=(T desired) {
+  // Returns T, not atomic&, exactly as std::atomic does.
+  T operator=(T desired) {  // NOLINT(misc-unconventional-assign-operator)
     store(desired);
     return desired;
   }

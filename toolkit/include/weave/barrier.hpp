@@ -11,13 +11,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <source_location>
 #include <string_view>
 #include <utility>
 
 #include "absl/functional/function_ref.h"
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 
 namespace weave {
 namespace detail {
@@ -32,8 +32,8 @@ class BarrierCore : public SyncObject {
   ~BarrierCore() override;
   // Returns the phase arrived in.
   std::uint64_t Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef<void()> completion,
-                       std::source_location where);
-  void WaitPhase(std::uint64_t phase, std::source_location where);
+                       weave::source_location where);
+  void WaitPhase(std::uint64_t phase, weave::source_location where);
 
  protected:
   void ForgetEarlierRun() override { waiters_.Forget(); }
@@ -67,21 +67,21 @@ class barrier : public detail::BarrierCore {
                    std::string_view name = {})
       : BarrierCore(expected, name), completion_(std::move(completion)) {}
 
-  [[nodiscard]] arrival_token arrive(std::ptrdiff_t n = 1,
-                                     std::source_location where = std::source_location::current()) {
+  [[nodiscard]] arrival_token arrive(
+      std::ptrdiff_t n = 1, weave::source_location where = weave::source_location::current()) {
     return arrival_token(Arrive(
         n, false, [this] { completion_(); }, where));
   }
   void wait(arrival_token&& token,
-            std::source_location where = std::source_location::current()) const {
+            weave::source_location where = weave::source_location::current()) const {
     const_cast<barrier*>(this)->WaitPhase(token.phase_, where);
   }
-  void arrive_and_wait(std::source_location where = std::source_location::current()) {
+  void arrive_and_wait(weave::source_location where = weave::source_location::current()) {
     WaitPhase(Arrive(
                   1, false, [this] { completion_(); }, where),
               where);
   }
-  void arrive_and_drop(std::source_location where = std::source_location::current()) {
+  void arrive_and_drop(weave::source_location where = weave::source_location::current()) {
     Arrive(
         1, true, [this] { completion_(); }, where);
   }

@@ -16,13 +16,13 @@
 #include <deque>
 #include <limits>
 #include <optional>
-#include <source_location>
 #include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 #include "weave/detail/time.hpp"
 
 namespace weave {
@@ -44,36 +44,36 @@ class channel : public detail::SyncObject {
   // taken it). Returns false if the channel is or gets closed before the value is accepted. On a
   // rendezvous channel closed while the value waits to be taken, send returns true: the value
   // stays buffered and receivers drain it like any other.
-  bool send(T value, std::source_location where = std::source_location::current()) {
+  bool send(T value, weave::source_location where = weave::source_location::current()) {
     return SendUntil(std::move(value), detail::kNoDeadline, /*block=*/true, where);
   }
   // Sends only if that needs no waiting (never succeeds on a rendezvous channel).
-  bool try_send(T value, std::source_location where = std::source_location::current()) {
+  bool try_send(T value, weave::source_location where = weave::source_location::current()) {
     return SendUntil(std::move(value), detail::kNoDeadline, /*block=*/false, where);
   }
 
   // Receives the next value, blocking while the channel is empty and open. nullopt once the
   // channel is closed and drained.
-  std::optional<T> receive(std::source_location where = std::source_location::current()) {
+  std::optional<T> receive(weave::source_location where = weave::source_location::current()) {
     return ReceiveUntil(detail::kNoDeadline, true, where);
   }
-  std::optional<T> try_receive(std::source_location where = std::source_location::current()) {
+  std::optional<T> try_receive(weave::source_location where = weave::source_location::current()) {
     return ReceiveUntil(detail::kNoDeadline, false, where);
   }
   // nullopt on timeout or when closed and drained (closed() tells which).
   template <class Rep, class Period>
   std::optional<T> receive_for(std::chrono::duration<Rep, Period> d,
-                               std::source_location where = std::source_location::current()) {
+                               weave::source_location where = weave::source_location::current()) {
     return ReceiveUntil(detail::DeadlineAfter(d), true, where);
   }
   template <class Clock, class Duration>
   std::optional<T> receive_until(std::chrono::time_point<Clock, Duration> t,
-                                 std::source_location where = std::source_location::current()) {
+                                 weave::source_location where = weave::source_location::current()) {
     return ReceiveUntil(detail::DeadlineAt(t), true, where);
   }
 
   // Closes the channel and wakes every waiter.
-  void close(std::source_location where = std::source_location::current()) {
+  void close(weave::source_location where = weave::source_location::current()) {
     detail::SchedulingPoint(detail::Operation::kClose, this);
     if (closed_) {
       if (!detail::InSimulation()) throw std::logic_error("weave::channel closed twice");
@@ -98,7 +98,7 @@ class channel : public detail::SyncObject {
  private:
   bool HasRoom() const { return items_.size() < (capacity_ == 0 ? 1 : capacity_); }
 
-  bool SendUntil(T value, detail::Nanos deadline, bool block, std::source_location where) {
+  bool SendUntil(T value, detail::Nanos deadline, bool block, weave::source_location where) {
     detail::SchedulingPoint(detail::Operation::kSend, this);
     while (!closed_ && !HasRoom()) {
       if (!block) return false;
@@ -125,8 +125,7 @@ class channel : public detail::SyncObject {
     return true;
   }
 
-  std::optional<T> ReceiveUntil(detail::Nanos deadline, bool block,
-                                std::source_location where) {
+  std::optional<T> ReceiveUntil(detail::Nanos deadline, bool block, weave::source_location where) {
     detail::SchedulingPoint(detail::Operation::kReceive, this);
     while (items_.empty()) {
       if (closed_ || !block) return std::nullopt;

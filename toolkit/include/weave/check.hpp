@@ -9,8 +9,9 @@
 #pragma once
 
 #include <cstdint>
-#include <source_location>
 #include <string_view>
+
+#include "weave/detail/source_location.hpp"
 
 namespace weave {
 
@@ -22,6 +23,6 @@ std::uint64_t choose(std::uint64_t n);
 // stops at the task's next scheduling point. Outside a simulation a failed check throws
 // std::logic_error.
 void check(bool condition, std::string_view message,
-           std::source_location where = std::source_location::current());
+           weave::source_location where = weave::source_location::current());
 
 }  // namespace weave

@@ -13,12 +13,12 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <source_location>
 #include <string_view>
 
 #include "absl/functional/function_ref.h"
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 #include "weave/detail/time.hpp"
 
 namespace weave {
@@ -29,38 +29,38 @@ class condition_variable : public detail::SyncObject {
       : SyncObject(detail::ObjectKind::kConditionVariable, name) {}
   ~condition_variable() override;
 
-  void notify_one(std::source_location where = std::source_location::current());
-  void notify_all(std::source_location where = std::source_location::current());
+  void notify_one(weave::source_location where = weave::source_location::current());
+  void notify_all(weave::source_location where = weave::source_location::current());
 
   template <class Lock>
-  void wait(Lock& lock, std::source_location where = std::source_location::current()) {
+  void wait(Lock& lock, weave::source_location where = weave::source_location::current()) {
     WaitUntilDeadline(lock, detail::kNoDeadline, where);
   }
   template <class Lock, class Predicate>
   void wait(Lock& lock, Predicate pred,
-            std::source_location where = std::source_location::current()) {
+            weave::source_location where = weave::source_location::current()) {
     while (!pred()) WaitUntilDeadline(lock, detail::kNoDeadline, where);
   }
 
   template <class Lock, class Rep, class Period>
   std::cv_status wait_for(Lock& lock, std::chrono::duration<Rep, Period> d,
-                          std::source_location where = std::source_location::current()) {
+                          weave::source_location where = weave::source_location::current()) {
     return WaitUntilDeadline(lock, detail::DeadlineAfter(d), where);
   }
   template <class Lock, class Rep, class Period, class Predicate>
   bool wait_for(Lock& lock, std::chrono::duration<Rep, Period> d, Predicate pred,
-                std::source_location where = std::source_location::current()) {
+                weave::source_location where = weave::source_location::current()) {
     return WaitWithPredicate(lock, detail::DeadlineAfter(d), pred, where);
   }
 
   template <class Lock, class Clock, class Duration>
   std::cv_status wait_until(Lock& lock, std::chrono::time_point<Clock, Duration> t,
-                            std::source_location where = std::source_location::current()) {
+                            weave::source_location where = weave::source_location::current()) {
     return WaitUntilDeadline(lock, detail::DeadlineAt(t), where);
   }
   template <class Lock, class Clock, class Duration, class Predicate>
   bool wait_until(Lock& lock, std::chrono::time_point<Clock, Duration> t, Predicate pred,
-                  std::source_location where = std::source_location::current()) {
+                  weave::source_location where = weave::source_location::current()) {
     return WaitWithPredicate(lock, detail::DeadlineAt(t), pred, where);
   }
 
@@ -69,7 +69,8 @@ class condition_variable : public detail::SyncObject {
 
  private:
   template <class Lock>
-  std::cv_status WaitUntilDeadline(Lock& lock, detail::Nanos deadline, std::source_location where) {
+  std::cv_status WaitUntilDeadline(Lock& lock, detail::Nanos deadline,
+                                   weave::source_location where) {
     bool holds = true;
     if constexpr (requires { lock.owns_lock(); }) holds = lock.owns_lock();
     return WaitImpl(
@@ -77,7 +78,7 @@ class condition_variable : public detail::SyncObject {
   }
   template <class Lock, class Predicate>
   bool WaitWithPredicate(Lock& lock, detail::Nanos deadline, Predicate& pred,
-                         std::source_location where) {
+                         weave::source_location where) {
     while (!pred()) {
       if (WaitUntilDeadline(lock, deadline, where) == std::cv_status::timeout) return pred();
     }
@@ -85,7 +86,7 @@ class condition_variable : public detail::SyncObject {
   }
   std::cv_status WaitImpl(bool holds_lock, absl::FunctionRef<void()> unlock,
                           absl::FunctionRef<void()> relock, detail::Nanos deadline,
-                          std::source_location where);
+                          weave::source_location where);
 
   detail::WaitQueue waiters_;
 };

@@ -46,7 +46,7 @@ std::string_view FailureKindName(FailureKind kind);
 std::optional<FailureKind> ParseFailureKind(std::string_view name);
 std::ostream& operator<<(std::ostream& os, FailureKind kind);
 
-// A source position, as captured by std::source_location or gtest (file may be empty).
+// A source position, as captured by weave::source_location or gtest (file may be empty).
 struct SourcePosition {
   std::string file;
   int line = 0;

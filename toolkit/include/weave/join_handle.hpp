@@ -10,8 +10,8 @@
 #pragma once
 
 #include <cstdint>
-#include <source_location>
 
+#include "weave/detail/source_location.hpp"
 #include "weave/failure.hpp"
 
 namespace weave {
@@ -34,7 +34,7 @@ class join_handle {
 
   // Blocks until the task has finished. Joining twice, joining an empty handle, or joining a
   // handle from another run is reported as misuse; a task joining itself is a deadlock.
-  void join(std::source_location where = std::source_location::current());
+  void join(weave::source_location where = weave::source_location::current());
   // True until join() or detach().
   bool joinable() const { return id_ != kNoTask && !joined_; }
   // Lets the task run on unjoined (it must still finish before the body returns).

@@ -10,10 +10,10 @@
 
 #include <cstddef>
 #include <limits>
-#include <source_location>
 #include <string_view>
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 
 namespace weave {
 
@@ -28,12 +28,12 @@ class latch : public detail::SyncObject {
   ~latch() override;
 
   void count_down(std::ptrdiff_t n = 1,
-                  std::source_location where = std::source_location::current());
+                  weave::source_location where = weave::source_location::current());
   // Not noexcept, unlike std's: it is a scheduling point, where a run being torn down unwinds.
   bool try_wait() const;
-  void wait(std::source_location where = std::source_location::current()) const;
+  void wait(weave::source_location where = weave::source_location::current()) const;
   void arrive_and_wait(std::ptrdiff_t n = 1,
-                       std::source_location where = std::source_location::current());
+                       weave::source_location where = weave::source_location::current());
 
  protected:
   void ForgetEarlierRun() override { waiters_.Forget(); }

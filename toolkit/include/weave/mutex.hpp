@@ -16,11 +16,11 @@
 #pragma once
 
 #include <chrono>
-#include <source_location>
 #include <string_view>
 #include <vector>
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 #include "weave/detail/time.hpp"
 
 namespace weave {
@@ -31,11 +31,11 @@ class mutex : public detail::SyncObject {
   ~mutex() override;
 
   // Blocks until the mutex is acquired.
-  void lock(std::source_location where = std::source_location::current());
+  void lock(weave::source_location where = weave::source_location::current());
   // Acquires the mutex if it is free; never blocks.
-  bool try_lock(std::source_location where = std::source_location::current());
+  bool try_lock(weave::source_location where = weave::source_location::current());
   // Releases the mutex. Precondition (checked): the calling task holds it.
-  void unlock(std::source_location where = std::source_location::current());
+  void unlock(weave::source_location where = weave::source_location::current());
 
   // The holder, or kNoTask.
   TaskId owner() const { return Stale() ? kNoTask : owner_; }
@@ -44,7 +44,7 @@ class mutex : public detail::SyncObject {
  protected:
   mutex(detail::ObjectKind kind, std::string_view name) : SyncObject(kind, name) {}
   // Acquires before `deadline`; false on timeout.
-  bool LockUntil(detail::Nanos deadline, std::source_location where);
+  bool LockUntil(detail::Nanos deadline, weave::source_location where);
   void ForgetEarlierRun() override;
 
  private:
@@ -59,13 +59,13 @@ class timed_mutex : public mutex {
   // Tries to acquire for `d` of virtual time.
   template <class Rep, class Period>
   bool try_lock_for(std::chrono::duration<Rep, Period> d,
-                    std::source_location where = std::source_location::current()) {
+                    weave::source_location where = weave::source_location::current()) {
     return LockUntil(detail::DeadlineAfter(d), where);
   }
   // Tries to acquire until `t` (a weave::clock time point, or another clock's, taken relative).
   template <class Clock, class Duration>
   bool try_lock_until(std::chrono::time_point<Clock, Duration> t,
-                      std::source_location where = std::source_location::current()) {
+                      weave::source_location where = weave::source_location::current()) {
     return LockUntil(detail::DeadlineAt(t), where);
   }
 };

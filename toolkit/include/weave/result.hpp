@@ -46,7 +46,9 @@ class Result {
   std::string schedule_write_error;  // why writing failed, if it did
   std::string replay_command;        // a shell command that replays it
 
-  void set_failure(Failure f) { failure_ = std::move(f); }
+  void set_failure(Failure f) {
+    failure_ = std::move(f);
+  }  // NOLINT(performance-unnecessary-value-param)
 
   // One line: "explored 1000 schedules ... : no failure" or "... : deadlock: ...".
   std::string Summary() const;

@@ -11,10 +11,10 @@
 #include <chrono>
 #include <cstddef>
 #include <limits>
-#include <source_location>
 #include <string_view>
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 #include "weave/detail/time.hpp"
 
 namespace weave {
@@ -25,8 +25,8 @@ class SemaphoreCore : public SyncObject {
  public:
   SemaphoreCore(std::ptrdiff_t initial, std::ptrdiff_t max, std::string_view name);
   ~SemaphoreCore() override;
-  void Release(std::ptrdiff_t update, std::source_location where);
-  bool AcquireUntil(Nanos deadline, std::source_location where);
+  void Release(std::ptrdiff_t update, weave::source_location where);
+  bool AcquireUntil(Nanos deadline, weave::source_location where);
   bool TryAcquire();
   std::ptrdiff_t count() const { return count_; }
 
@@ -51,22 +51,22 @@ class counting_semaphore : public detail::SemaphoreCore {
       : SemaphoreCore(desired, LeastMaxValue, name) {}
 
   void release(std::ptrdiff_t update = 1,
-               std::source_location where = std::source_location::current()) {
+               weave::source_location where = weave::source_location::current()) {
     Release(update, where);
   }
-  void acquire(std::source_location where = std::source_location::current()) {
+  void acquire(weave::source_location where = weave::source_location::current()) {
     AcquireUntil(detail::kNoDeadline, where);
   }
   // Not noexcept, unlike std's: it is a scheduling point, where a run being torn down unwinds.
   bool try_acquire() { return TryAcquire(); }
   template <class Rep, class Period>
   bool try_acquire_for(std::chrono::duration<Rep, Period> d,
-                       std::source_location where = std::source_location::current()) {
+                       weave::source_location where = weave::source_location::current()) {
     return AcquireUntil(detail::DeadlineAfter(d), where);
   }
   template <class Clock, class Duration>
   bool try_acquire_until(std::chrono::time_point<Clock, Duration> t,
-                         std::source_location where = std::source_location::current()) {
+                         weave::source_location where = weave::source_location::current()) {
     return AcquireUntil(detail::DeadlineAt(t), where);
   }
 };

@@ -10,11 +10,11 @@
 //   int now = balance.load();
 #pragma once
 
-#include <source_location>
 #include <string_view>
 #include <utility>
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 
 namespace weave {
 
@@ -22,7 +22,7 @@ template <class T>
 class shared : public detail::SyncObject {
  public:
   explicit(false) shared(T initial = T(), std::string_view name = {},
-                         std::source_location declared = std::source_location::current())
+                         weave::source_location declared = weave::source_location::current())
       : SyncObject(detail::ObjectKind::kShared, name),
         value_(std::move(initial)),
         declared_(declared) {}
@@ -46,11 +46,11 @@ class shared : public detail::SyncObject {
   shared& operator=(const shared&) = delete;
 
   // Where the variable was declared (race reports name it).
-  const std::source_location& declared() const { return declared_; }
+  const weave::source_location& declared() const { return declared_; }
 
  private:
   T value_;
-  std::source_location declared_;
+  weave::source_location declared_;
 };
 
 }  // namespace weave

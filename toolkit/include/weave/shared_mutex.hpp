@@ -9,11 +9,11 @@
 //   { std::unique_lock write(rw); config = next; }
 #pragma once
 
-#include <source_location>
 #include <string_view>
 #include <vector>
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 
 namespace weave {
 
@@ -23,13 +23,13 @@ class shared_mutex : public detail::SyncObject {
       : SyncObject(detail::ObjectKind::kSharedMutex, name) {}
   ~shared_mutex() override;
 
-  void lock(std::source_location where = std::source_location::current());
-  bool try_lock(std::source_location where = std::source_location::current());
-  void unlock(std::source_location where = std::source_location::current());
+  void lock(weave::source_location where = weave::source_location::current());
+  bool try_lock(weave::source_location where = weave::source_location::current());
+  void unlock(weave::source_location where = weave::source_location::current());
 
-  void lock_shared(std::source_location where = std::source_location::current());
-  bool try_lock_shared(std::source_location where = std::source_location::current());
-  void unlock_shared(std::source_location where = std::source_location::current());
+  void lock_shared(weave::source_location where = weave::source_location::current());
+  bool try_lock_shared(weave::source_location where = weave::source_location::current());
+  void unlock_shared(weave::source_location where = weave::source_location::current());
 
   void AppendHolders(std::vector<TaskId>& holders) const override;
 

@@ -54,7 +54,7 @@ class CrashGuard {
   const Simulation* sim_ = nullptr;
   std::int64_t iteration_ = 0;
   bool replaying_;
-  CrashGuard* previous_ = nullptr;  // the guard this one hides on this thread, if any
+  CrashGuard* previous_;  // the guard this one hides on this thread, if any
 };
 
 }  // namespace weave::detail

@@ -13,11 +13,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <vector>
 
 #include "weave/detail/runtime.hpp"
+#include "weave/detail/source_location.hpp"
 #include "weave/failure.hpp"
 #include "weave/options.hpp"
 #include "weave/strategy.hpp"
@@ -54,7 +54,7 @@ struct TaskRecord {
   const SyncObject* blocked_object = nullptr;
   TaskId blocked_on_task = kNoTask;
   Operation blocked_op = Operation::kStart;
-  std::source_location blocked_where;  // the user's call site, when the primitive knows it
+  weave::source_location blocked_where;  // the user's call site, when the primitive knows it
 
   WaitQueue joiners;
   bool joined = false;
@@ -93,7 +93,7 @@ class Simulation {
   void SchedulingPoint(Operation op, const SyncObject* object);
   void Enqueue(WaitQueue& queue);
   WakeReason Block(Operation op, const SyncObject* object, Nanos deadline,
-                   const std::source_location& where = {});
+                   const weave::source_location& where = {});
   void Dequeue(WaitQueue& queue);
   bool WakeOne(WaitQueue& queue);
   void WakeAt(WaitQueue& queue, std::size_t index);
@@ -119,13 +119,13 @@ class Simulation {
   TaskBackend& FinishCurrentTask();
 
   // --- joins ---
-  void Join(TaskId id, std::uint64_t run_serial, const std::source_location& where);
+  void Join(TaskId id, std::uint64_t run_serial, const weave::source_location& where);
 
  private:
   void ResetForRun();
   TaskRecord& task(TaskId id) { return *tasks_[static_cast<std::size_t>(id)]; }
   TaskBackend& BackendOf(TaskRecord& t);
-  void NoteOperation(TaskRecord& t, Operation op, const SyncObject* object);
+  void NoteOperation(TaskRecord& t, Operation op, const SyncObject* object) const;
   void MakeRunnable(TaskRecord& t);
   void MakeBlocked(TaskRecord& t);
   void Unlink(TaskRecord& t);
@@ -148,7 +148,7 @@ class Simulation {
   std::string DescribeTaskState(const TaskRecord& t) const;
   std::string DescribeTask(const TaskRecord& t) const;
   // " at file:line", or empty when unknown.
-  static std::string DescribeWhere(const std::source_location& where);
+  static std::string DescribeWhere(const weave::source_location& where);
   std::vector<TaskSnapshot> SnapshotTasks() const;
   void CheckInvariants() const;
 
@@ -168,6 +168,7 @@ class Simulation {
   // operations inline the comparison.
   struct TimerLater {
     bool operator()(const Timer& a, const Timer& b) const {
+      // NOLINTNEXTLINE(bugprone-branch-clone): the branches compare different fields
       return a.deadline != b.deadline ? a.deadline > b.deadline : a.task > b.task;
     }
   };

@@ -12,11 +12,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "weave/detail/source_location.hpp"
 #include "weave/failure.hpp"
 
 namespace weave::detail {
@@ -180,10 +180,10 @@ void Enqueue(WaitQueue& queue);
 // nothing can ever run again.
 // `where` is the user's call site, shown in deadlock reports.
 WakeReason Block(Operation op, const SyncObject* object, Nanos deadline = kNoDeadline,
-                 const std::source_location& where = {});
+                 const weave::source_location& where = {});
 // Enqueue + Block.
 WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object,
-                Nanos deadline = kNoDeadline, const std::source_location& where = {});
+                Nanos deadline = kNoDeadline, const weave::source_location& where = {});
 // Removes the current task from `queue` if it is in it.
 void Dequeue(WaitQueue& queue);
 // Wakes the first waiter (FIFO). Returns false if there was none.
@@ -206,14 +206,14 @@ bool SpuriousWakeupsEnabled();
 // current task's next scheduling point.
 void ReportFailure(FailureKind kind, std::string message, std::string details,
                    const SourcePosition& where, bool stop_now);
-// ReportFailure(kMisuse, ..., stop_now=true) with a std::source_location.
-void ReportMisuse(const std::string& message, std::source_location where);
+// ReportFailure(kMisuse, ..., stop_now=true) with a weave::source_location.
+void ReportMisuse(const std::string& message, weave::source_location where);
 
 // Checks common to every primitive's destructor: reports `problem` as misuse unless the run is
 // being torn down or an exception is unwinding, then detaches `queue`'s waiters.
 void CheckDestroyed(const SyncObject& object, WaitQueue& queue, std::string_view problem);
 
-// Converts a std::source_location.
-SourcePosition ToPosition(const std::source_location& where);
+// Converts a weave::source_location.
+SourcePosition ToPosition(const weave::source_location& where);
 
 }  // namespace weave::detail
