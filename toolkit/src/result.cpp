@@ -67,11 +67,10 @@ std::string Result::Summary() const {
                         " in ", elapsed, ": ", ok() ? "no failure" : "failure reproduced");
   }
   if (ok()) {
-    return absl::StrCat(prefix, "explored ", Plural(schedules, "schedule", "schedules"),
-                        " (strategy ", strategy, ", seed ", seed, ", ",
-                        Plural(total_steps, "step", "steps"), ") in ", elapsed,
-                        stopped_by_time_budget ? " (stopped by the time budget)" : "",
-                        ": no failure");
+    return absl::StrCat(
+        prefix, "explored ", Plural(schedules, "schedule", "schedules"), " (strategy ", strategy,
+        ", seed ", seed, ", ", Plural(total_steps, "step", "steps"), ") in ", elapsed,
+        stopped_by_time_budget ? " (stopped by the time budget)" : "", ": no failure");
   }
   return absl::StrCat(prefix, "schedule ", failing_iteration + 1, " of the ", schedules,
                       " explored failed (strategy ", strategy, ", seed ", seed, ") after ",

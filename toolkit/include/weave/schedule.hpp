@@ -11,8 +11,8 @@
 //   "weave-out/Bank.Transfer.schedule";
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>

@@ -18,8 +18,9 @@ constexpr Nanos ToNanosSaturating(std::chrono::duration<Rep, Period> d) {
   using std::chrono::duration;
   using std::chrono::nanoseconds;
   constexpr auto kMax = static_cast<long double>(kNoDeadline);
-  const long double ns = static_cast<long double>(d.count()) * static_cast<long double>(Period::num) *
-                         1'000'000'000.0L / static_cast<long double>(Period::den);
+  const long double ns = static_cast<long double>(d.count()) *
+                         static_cast<long double>(Period::num) * 1'000'000'000.0L /
+                         static_cast<long double>(Period::den);
   if (ns >= kMax) return kNoDeadline;
   if (ns <= -kMax) return -kNoDeadline;
   return std::chrono::ceil<nanoseconds>(d).count();
