@@ -231,6 +231,9 @@ void Simulation::Reschedule(Operation op) {
 }
 
 TaskId Simulation::PickNext() {
+#ifndef NDEBUG
+  CheckInvariants();  // O(tasks) per step: debug builds only
+#endif
   while (runnable_.empty()) {
     if (!FireEarliestTimers()) {
       ReportDeadlock();
@@ -357,10 +360,6 @@ void Simulation::Enqueue(WaitQueue& queue) {
   (queue.tail_ != nullptr ? queue.tail_->next : queue.head_) = &t;
   queue.tail_ = &t;
   ++queue.size_;
-}
-
-void Simulation::Dequeue(WaitQueue& queue) {
-  if (current_->queue == &queue) Unlink(*current_);
 }
 
 WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadline,
@@ -647,11 +646,23 @@ void Simulation::ReportLivelock() {
 
 void Simulation::CheckInvariants() const {
 #ifndef NDEBUG
-  std::vector<TaskId> expected;
+  // runnable_ holds exactly the runnable tasks, ascending.
+  std::size_t next = 0;
   for (std::size_t i = 0; i < task_count_; ++i) {
-    if (tasks_[i]->state == TaskState::kRunnable) expected.push_back(tasks_[i]->id);
+    const TaskRecord& t = *tasks_[i];
+    if (t.state == TaskState::kRunnable) {
+      assert(next < runnable_.size() && runnable_[next] == t.id);
+      ++next;
+    }
+    // A task's queue links are consistent with its queue.
+    if (t.queue == nullptr) {
+      assert(t.prev == nullptr && t.next == nullptr);
+    } else {
+      assert((t.prev == nullptr ? t.queue->head_ : t.prev->next) == &t);
+      assert((t.next == nullptr ? t.queue->tail_ : t.next->prev) == &t);
+    }
   }
-  assert(expected == runnable_);
+  assert(next == runnable_.size());
 #endif
 }
 
@@ -704,9 +715,6 @@ WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object, Nanos 
   Simulation& sim = Require("a blocking operation");
   sim.Enqueue(queue);
   return sim.Block(op, object, deadline, where);
-}
-void Dequeue(WaitQueue& queue) {
-  if (Simulation* sim = Simulation::Current()) sim->Dequeue(queue);
 }
 bool WakeOne(WaitQueue& queue) {
   Simulation* sim = Simulation::Current();

@@ -29,7 +29,6 @@ class StackPool {
   // the system refuses the mapping.
   FiberStack Acquire(std::size_t size);
   void Release(FiberStack stack);
-  std::size_t pooled() const { return free_.size(); }
 
  private:
   std::vector<FiberStack> free_;

@@ -94,7 +94,6 @@ class Simulation {
   void Enqueue(WaitQueue& queue);
   WakeReason Block(Operation op, const SyncObject* object, Nanos deadline,
                    const weave::source_location& where = {});
-  void Dequeue(WaitQueue& queue);
   bool WakeOne(WaitQueue& queue);
   void WakeAt(WaitQueue& queue, std::size_t index);
   std::size_t WakeAll(WaitQueue& queue);

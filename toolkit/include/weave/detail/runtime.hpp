@@ -184,8 +184,6 @@ WakeReason Block(Operation op, const SyncObject* object, Nanos deadline = kNoDea
 // Enqueue + Block.
 WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object,
                 Nanos deadline = kNoDeadline, const weave::source_location& where = {});
-// Removes the current task from `queue` if it is in it.
-void Dequeue(WaitQueue& queue);
 // Wakes the first waiter (FIFO). Returns false if there was none.
 bool WakeOne(WaitQueue& queue);
 // Wakes the waiter at position `index` (0 = first). Precondition: index < queue.size().
