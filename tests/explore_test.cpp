@@ -98,6 +98,12 @@ TEST(Explore, InvalidOptionsThrow) {
   o = {};
   o.stack_size = 100;
   EXPECT_THROW(weave::explore(o, [] {}), std::invalid_argument);
+  o = {};
+  o.time_budget = absl::ZeroDuration();
+  EXPECT_THROW(weave::explore(o, [] {}), std::invalid_argument);
+  o = {};
+  o.progress_interval = absl::Seconds(-1);
+  EXPECT_THROW(weave::explore(o, [] {}), std::invalid_argument);
 }
 
 TEST(Explore, NestingIsRefused) {

@@ -55,6 +55,14 @@ void Validate(const Options& o) {
   if (o.stack_size < std::size_t{16} * 1024) {
     throw std::invalid_argument("weave::Options::stack_size must be at least 16 KiB");
   }
+  // Zero would pass a test after a handful of schedules without saying why.
+  if (o.time_budget <= absl::ZeroDuration()) {
+    throw std::invalid_argument(
+        "weave::Options::time_budget must be positive (absl::InfiniteDuration() for none)");
+  }
+  if (o.progress_interval < absl::ZeroDuration()) {
+    throw std::invalid_argument("weave::Options::progress_interval must not be negative");
+  }
 }
 
 std::string NameOf(const Options& o) { return o.test_name.empty() ? "weave" : o.test_name; }

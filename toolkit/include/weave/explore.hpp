@@ -20,7 +20,8 @@
 namespace weave {
 
 // Explores `body` (or replays Options::replay_file). Throws std::invalid_argument for options that
-// make no sense (iterations < 1, max_steps < 1, stack_size < 16 KiB).
+// make no sense (iterations < 1, max_steps < 1, stack_size < 16 KiB, time_budget <= 0,
+// progress_interval < 0).
 Result explore(const Options& options, const std::function<void()>& body);
 
 // Replays `schedule` once: the strategy follows the recording, and any divergence is reported as a
