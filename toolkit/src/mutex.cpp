@@ -41,27 +41,29 @@ bool mutex::LockUntil(detail::Nanos deadline, weave::source_location where) {
     }
     throw std::logic_error("weave::mutex: lock() would block outside a simulation");
   }
-  sim->SchedulingPoint(detail::Operation::kLock, this);
-  const TaskId me = sim->current().id;
-  for (;;) {
-    if (owner_ == kNoTask) {
-      owner_ = me;
-      return true;
-    }
-    if (owner_ == me) {
-      sim->ReportFailure(
-          FailureKind::kDeadlock,
-          absl::StrCat("self-deadlock: task ", me, " '", sim->current().name, "' locks ",
-                       Describe(), ", which it already holds (weave::mutex is not recursive)"),
-          "", detail::ToPosition(where), /*stop_now=*/true);
-      return false;
-    }
-    sim->Enqueue(waiters_);
-    if (sim->Block(detail::Operation::kLock, this, deadline, where) !=
-        detail::WakeReason::kNotified) {
-      return false;
-    }
+  LockOperation operation(*this, deadline, where);
+  detail::Perform(operation);
+  return operation.acquired();
+}
+
+detail::BlockingOperation::Outcome mutex::LockOperation::Attempt() {
+  detail::Simulation& sim = *detail::Simulation::Current();
+  const TaskId me = sim.current().id;
+  if (mutex_.owner_ == kNoTask) {
+    mutex_.owner_ = me;
+    acquired_ = true;
+    return Outcome::kDone;
   }
+  if (mutex_.owner_ == me) {
+    sim.ReportFailure(FailureKind::kDeadlock,
+                      absl::StrCat("self-deadlock: task ", me, " '", sim.current().name, "' locks ",
+                                   mutex_.Describe(),
+                                   ", which it already holds (weave::mutex is not recursive)"),
+                      "", detail::ToPosition(where()), /*stop_now=*/true);
+    return Outcome::kDone;
+  }
+  WaitOn(mutex_.waiters_, deadline_);
+  return Outcome::kWait;
 }
 
 bool mutex::try_lock(weave::source_location /*where*/) {

@@ -50,6 +50,12 @@ std::ostream& operator<<(std::ostream& os, const Failure& f) {
       // What a runnable task did last; blocked and finished tasks already say what they do.
       if (absl::StartsWith(t.state, "run")) os << "; last: " << t.last_operation;
       os << "\n";
+      for (std::size_t i = 0; i < t.stack.size(); ++i) {
+        const StackFrame& frame = t.stack[i];
+        os << "      #" << i << " " << (frame.function.empty() ? "?" : frame.function);
+        if (frame.where.known()) os << " at " << frame.where.file << ":" << frame.where.line;
+        os << "\n";
+      }
     }
   }
   return os;

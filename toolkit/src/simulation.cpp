@@ -57,6 +57,10 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
   joined = false;
   teardown_throws = 0;
   points_while_stopping = 0;
+  waiting_cancellable = false;
+  cancel_requested = false;
+  must_join = false;
+  spawned_at = {};
 }
 
 Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
@@ -362,42 +366,90 @@ void Simulation::Enqueue(WaitQueue& queue) {
   ++queue.size_;
 }
 
-WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadline,
-                             const weave::source_location& where) {
+bool Simulation::BeginWait(Operation op, const SyncObject* object, Nanos deadline,
+                           const weave::source_location& where, TaskId on_task, bool cancellable,
+                           WakeReason* early) {
   TaskRecord& me = *current_;
   if (aborting_) {
     Unlink(me);
     me.woken = false;
-    return OnPointWhileStopping(op);
+    *early = WakeReason::kAborted;
+    return false;
   }
   NoteOperation(me, op, object);
-  if (me.woken) {  // woken between Enqueue and Block
+  if (me.woken) {  // woken between Enqueue and now
     me.woken = false;
-    return me.wake_reason;
+    *early = me.wake_reason;
+    return false;
+  }
+  if (cancellable && me.cancel_requested) {
+    Unlink(me);
+    *early = WakeReason::kCancelled;
+    return false;
   }
   if (deadline <= now_) {
     Unlink(me);
-    return WakeReason::kTimedOut;
+    *early = WakeReason::kTimedOut;
+    return false;
   }
   me.blocked_object = object;
   me.blocked_op = op;
   me.blocked_where = where;
+  me.blocked_on_task = on_task;
+  me.waiting_cancellable = cancellable;
   MakeBlocked(me);
   if (deadline != kNoDeadline) {
     me.timer_deadline = deadline;
     timers_.push_back({deadline, me.id, ++me.timer_token});
     std::push_heap(timers_.begin(), timers_.end(), TimerLater());
   }
-  Reschedule(op);  // returns when we run again (woken, timed out, or stopping)
+  return true;
+}
+
+WakeReason Simulation::EndWait() {
+  TaskRecord& me = *current_;
   me.blocked_object = nullptr;
   me.blocked_on_task = kNoTask;
   me.blocked_where = {};
+  me.waiting_cancellable = false;
   me.woken = false;
   if (aborting_) {
     Unlink(me);
-    return OnPointWhileStopping(op);
+    return WakeReason::kAborted;
   }
   return me.wake_reason;
+}
+
+WakeReason Simulation::Block(Operation op, const SyncObject* object, Nanos deadline,
+                             const weave::source_location& where, TaskId on_task) {
+  WakeReason early = WakeReason::kNotified;
+  if (!BeginWait(op, object, deadline, where, on_task, /*cancellable=*/false, &early)) {
+    return aborting_ ? OnPointWhileStopping(op) : early;
+  }
+  Reschedule(op);  // returns when we run again (woken, timed out, or stopping)
+  const WakeReason reason = EndWait();
+  // kAborted without aborting_: the object waited on was destroyed (DetachAll).
+  return aborting_ ? OnPointWhileStopping(op) : reason;
+}
+
+TaskId Simulation::PickNextTask() {
+  if (aborting_) return kNoTask;
+  return PickNext();
+}
+
+TaskBackend& Simulation::Backend(TaskId id) { return BackendOf(task(id)); }
+
+TaskBackend& Simulation::MakeCurrent(TaskId id) {
+  current_ = &task(id);
+  return BackendOf(*current_);
+}
+
+void Simulation::Cancel(TaskId id) {
+  if (id <= 0 || static_cast<std::size_t>(id) >= task_count_) return;
+  TaskRecord& t = task(id);
+  if (t.state == TaskState::kFinished || t.state == TaskState::kAbandoned) return;
+  t.cancel_requested = true;
+  if (t.state == TaskState::kBlocked && t.waiting_cancellable) Wake(t, WakeReason::kCancelled);
 }
 
 bool Simulation::WakeOne(WaitQueue& queue) {
@@ -474,9 +526,10 @@ void Simulation::Join(TaskId id, std::uint64_t run_serial, const weave::source_l
   }
   target.joined = true;
   while (target.state != TaskState::kFinished) {
-    current_->blocked_on_task = id;
     Enqueue(target.joiners);
-    if (Block(Operation::kJoin, nullptr, kNoDeadline, location) == WakeReason::kAborted) return;
+    if (Block(Operation::kJoin, nullptr, kNoDeadline, location, id) == WakeReason::kAborted) {
+      return;
+    }
   }
 }
 
@@ -559,7 +612,12 @@ std::vector<TaskSnapshot> Simulation::SnapshotTasks() const {
     const TaskRecord& t = *tasks_[i];
     std::string op(AV(OperationName(t.last_op)));
     if (t.last_object >= 0) absl::StrAppend(&op, " ", DescribeObject(t.last_object));
-    out.push_back({t.id, t.name, DescribeTaskState(t), std::move(op)});
+    TaskSnapshot snapshot{t.id, t.name, DescribeTaskState(t), std::move(op), {}};
+    if (t.state != TaskState::kFinished && t.state != TaskState::kAbandoned) {
+      const TaskBackend* backend = t.id == kRootTask ? root_backend_.get() : t.backend.get();
+      if (backend != nullptr) backend->AppendStack(snapshot.stack);
+    }
+    out.push_back(std::move(snapshot));
   }
   return out;
 }
@@ -708,13 +766,17 @@ Nanos Now() { return Require("weave::detail::Now").now(); }
 void Enqueue(WaitQueue& queue) { Require("a blocking operation").Enqueue(queue); }
 WakeReason Block(Operation op, const SyncObject* object, Nanos deadline,
                  const weave::source_location& where) {
-  return Require("a blocking operation").Block(op, object, deadline, where);
+  return Require("a blocking operation").Block(op, object, deadline, where, kNoTask);
+}
+WakeReason BlockOn(Operation op, const SyncObject* object, Nanos deadline,
+                   const weave::source_location& where, TaskId task) {
+  return Require("a blocking operation").Block(op, object, deadline, where, task);
 }
 WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object, Nanos deadline,
                 const weave::source_location& where) {
   Simulation& sim = Require("a blocking operation");
   sim.Enqueue(queue);
-  return sim.Block(op, object, deadline, where);
+  return sim.Block(op, object, deadline, where, kNoTask);
 }
 bool WakeOne(WaitQueue& queue) {
   Simulation* sim = Simulation::Current();
@@ -797,9 +859,41 @@ void SyncObject::AppendHolders(std::vector<TaskId>& /*holders*/) const {}
 
 // --- adapter API ---
 
-TaskId CreateTask(std::string_view name, TaskKind kind, std::unique_ptr<TaskBackend> backend) {
-  return Require("weave::spawn").CreateTask(name, kind, std::move(backend));
+TaskId CreateTask(std::string_view name, TaskKind kind, std::unique_ptr<TaskBackend> backend,
+                  const weave::source_location& spawned_at) {
+  Simulation& sim = Require("weave::spawn");
+  const TaskId id = sim.CreateTask(name, kind, std::move(backend));
+  sim.task_record(id).spawned_at = spawned_at;
+  return id;
 }
+void NotePoint(Operation op, const SyncObject* object) { Require("NotePoint").NotePoint(op, object); }
+bool BeginWait(Operation op, const SyncObject* object, Nanos deadline,
+               const weave::source_location& where, TaskId on_task, WakeReason* early) {
+  return Require("BeginWait").BeginWait(op, object, deadline, where, on_task,
+                                        /*cancellable=*/true, early);
+}
+WakeReason EndWait() { return Require("EndWait").EndWait(); }
+TaskId PickNextTask() { return Require("PickNextTask").PickNextTask(); }
+TaskBackend& MakeCurrent(TaskId id) { return Require("MakeCurrent").MakeCurrent(id); }
+WakeReason StopAt(Operation op) { return Require("StopAt").StopAt(op); }
+void CancelTask(TaskId id) { Require("CancelTask").Cancel(id); }
+bool CancelRequested() {
+  Simulation* sim = Simulation::Current();
+  return sim != nullptr && sim->current().cancel_requested;
+}
+void RequireJoin(TaskId id) { Require("RequireJoin").task_record(id).must_join = true; }
+void MarkJoined(TaskId id) {
+  Simulation& sim = Require("MarkJoined");
+  if (id > 0 && static_cast<std::size_t>(id) < sim.task_count()) {
+    sim.task_record(id).must_join = false;
+  }
+}
+bool TaskFinished(TaskId id) {
+  Simulation& sim = Require("TaskFinished");
+  if (id < 0 || static_cast<std::size_t>(id) >= sim.task_count()) return true;
+  return sim.task_record(id).state == TaskState::kFinished;
+}
+TaskBackend& BackendOfTask(TaskId id) { return Require("BackendOfTask").Backend(id); }
 TaskBackend* RootBackend() { return Require("weave::detail::RootBackend").root_backend(); }
 void InstallRootBackend(std::unique_ptr<TaskBackend> backend) {
   Require("weave::detail::InstallRootBackend").InstallRootBackend(std::move(backend));

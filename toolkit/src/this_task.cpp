@@ -9,6 +9,7 @@
 
 #include "weave/check.hpp"
 #include "weave/clock.hpp"
+#include "weave/detail/operation.hpp"
 #include "weave/join_handle.hpp"
 
 namespace weave {
@@ -33,7 +34,8 @@ void sleep_until(clock::time_point t) {
     sim->SchedulingPoint(detail::Operation::kYield, nullptr);
     return;
   }
-  sim->Block(detail::Operation::kSleep, nullptr, deadline);
+  detail::SleepOperation operation(deadline, {});
+  detail::Perform(operation);
 }
 
 void sleep_for(clock::duration d) {

@@ -53,12 +53,19 @@ struct SourcePosition {
   bool known() const { return !file.empty(); }
 };
 
+// One frame of a task's logical stack: for a coroutine task, a coroutine suspended at a co_await.
+struct StackFrame {
+  std::string function;  // e.g. "fetch_user"
+  SourcePosition where;  // the co_await (or call) site
+};
+
 // What one task was doing when the failure was seen.
 struct TaskSnapshot {
   TaskId id = kNoTask;
   std::string name;
   std::string state;           // "runnable", "blocked on mutex 'm' (#2)", "finished", ...
   std::string last_operation;  // the task's last scheduling point, e.g. "lock mutex 'm' (#2)"
+  std::vector<StackFrame> stack;  // innermost first; coroutine tasks: their async stack
 };
 
 struct Failure {

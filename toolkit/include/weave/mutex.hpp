@@ -8,17 +8,21 @@
 // holds (reported as a deadlock).
 //
 //   weave::mutex m{"accounts"};
-//   std::scoped_lock lock(m);
-//   balance += 10;
+//   std::scoped_lock lock(m);                  // a fiber or the body
+//   auto guard = co_await m.co_lock();         // a coroutine: a std::unique_lock that owns m
 //
+// The awaitable forms (co_lock, co_try_lock_for, co_try_lock_until) run the same acquisition code
+// as lock(): a coroutine and a fiber waiting for the same mutex are woken alike.
 // Determinism: waiters are woken together on unlock and the strategy picks who acquires.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
+#include "weave/detail/operation.hpp"
 #include "weave/detail/runtime.hpp"
 #include "weave/detail/source_location.hpp"
 #include "weave/detail/time.hpp"
@@ -37,11 +41,43 @@ class mutex : public detail::SyncObject {
   // Releases the mutex. Precondition (checked): the calling task holds it.
   void unlock(weave::source_location where = weave::source_location::current());
 
+  // Awaitable lock(): `auto guard = co_await m.co_lock();` gives a std::unique_lock that owns m.
+  auto co_lock(weave::source_location where = weave::source_location::current()) {
+    return detail::Awaitable<GuardedLock<mutex>>(*this, detail::kNoDeadline, where);
+  }
+
   // The holder, or kNoTask.
   TaskId owner() const { return Stale() ? kNoTask : owner_; }
   void AppendHolders(std::vector<TaskId>& holders) const override;
 
  protected:
+  // Acquiring the mutex, for lock() and co_lock() alike: take it if free, else wait in waiters_.
+  class LockOperation : public detail::BlockingOperation {
+   public:
+    LockOperation(mutex& m, detail::Nanos deadline, const weave::source_location& where)
+        : BlockingOperation(detail::Operation::kLock, &m, where), mutex_(m), deadline_(deadline) {}
+    Outcome Attempt() final;
+    bool acquired() const { return acquired_; }
+
+   protected:
+    mutex& mutex_;
+
+   private:
+    detail::Nanos deadline_;
+    bool acquired_ = false;
+  };
+  // LockOperation whose result is a std::unique_lock<M> (owning the mutex if acquired).
+  template <class M>
+  class GuardedLock final : public LockOperation {
+   public:
+    using LockOperation::LockOperation;
+    std::unique_lock<M> Result() {
+      auto& m = static_cast<M&>(mutex_);
+      if (acquired()) return std::unique_lock<M>(m, std::adopt_lock);
+      return std::unique_lock<M>(m, std::defer_lock);
+    }
+  };
+
   mutex(detail::ObjectKind kind, std::string_view name) : SyncObject(kind, name) {}
   // Acquires before `deadline`; false on timeout.
   bool LockUntil(detail::Nanos deadline, weave::source_location where);
@@ -67,6 +103,18 @@ class timed_mutex : public mutex {
   bool try_lock_until(std::chrono::time_point<Clock, Duration> t,
                       weave::source_location where = weave::source_location::current()) {
     return LockUntil(detail::DeadlineAt(t), where);
+  }
+  // Awaitable try_lock_for: a std::unique_lock that owns the mutex unless the time ran out.
+  template <class Rep, class Period>
+  auto co_try_lock_for(std::chrono::duration<Rep, Period> d,
+                       weave::source_location where = weave::source_location::current()) {
+    return detail::Awaitable<GuardedLock<timed_mutex>>(*this, detail::DeadlineAfter(d), where);
+  }
+  // Awaitable try_lock_until.
+  template <class Clock, class Duration>
+  auto co_try_lock_until(std::chrono::time_point<Clock, Duration> t,
+                         weave::source_location where = weave::source_location::current()) {
+    return detail::Awaitable<GuardedLock<timed_mutex>>(*this, detail::DeadlineAt(t), where);
   }
 };
 

@@ -10,14 +10,19 @@
 //   std::move(backend)); weave::detail::SchedulingPoint(weave::detail::Operation::kSpawn, nullptr);
 #pragma once
 
+#include <coroutine>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <string_view>
 
+#include "weave/detail/runtime.hpp"
 #include "weave/failure.hpp"
 
 namespace weave {
+namespace detail {
+class BlockingOperation;
+}  // namespace detail
 
 enum class TaskKind : std::uint8_t { kBody, kFiber, kCoroutine, kThread };
 std::string_view TaskKindName(TaskKind kind);
@@ -28,6 +33,16 @@ class TaskBackend {
   // Called on the running task, whose backend is `from`: suspends it and resumes (or starts) the
   // task of this backend. Returns when `from` is resumed by a later switch.
   virtual void SwitchFrom(TaskBackend& from) = 0;
+
+  // A coroutine running on this task awaits `operation` (a weave awaitable). Returns whether the
+  // coroutine stays suspended. The default, for stackful tasks, performs the operation on the
+  // task's stack (blocking it as needed) and returns false: the coroutine carries on at once.
+  // Coroutine tasks override it to suspend without a stack.
+  virtual bool Await(std::coroutine_handle<> coroutine, detail::BlockingOperation& operation);
+
+  // Appends the task's logical stack, innermost frame first (coroutine tasks: the chain of
+  // awaiting coroutines, each at its co_await). Default: nothing known.
+  virtual void AppendStack(std::vector<StackFrame>& frames) const;
 };
 
 namespace detail {
@@ -36,7 +51,8 @@ namespace detail {
 // switch; the caller follows with a scheduling point. The task's first action when started must be
 // to run its function unless Aborting(), then call FinishCurrentTask() and transfer to the backend
 // it returns without coming back.
-TaskId CreateTask(std::string_view name, TaskKind kind, std::unique_ptr<TaskBackend> backend);
+TaskId CreateTask(std::string_view name, TaskKind kind, std::unique_ptr<TaskBackend> backend,
+                  const weave::source_location& spawned_at = {});
 // The backend of task 0 (the body, running on the thread that called explore). Null until an
 // adapter installs one; an adapter installs its own before the first switch.
 TaskBackend* RootBackend();
@@ -49,6 +65,38 @@ void ReportUncaughtException(const std::exception_ptr& error);
 TaskBackend& CurrentBackend();
 // Stack size for new stackful tasks (Options::stack_size).
 std::size_t StackSize();
+
+// --- For tasks that suspend without a stack (coroutines at a co_await) ---
+// The split form of a scheduling point and of Block, for a backend whose task suspends and later
+// resumes on whatever stack is at hand. The calling backend is the current task's.
+//
+// Records `op` on `object` as the current task's operation (first half of a scheduling point).
+void NotePoint(Operation op, const SyncObject* object);
+// Marks the current task blocked as Block() would (the caller enqueued it if it waits in a
+// queue), without switching. False when the wait is over already, with *early saying why.
+bool BeginWait(Operation op, const SyncObject* object, Nanos deadline,
+               const weave::source_location& where, TaskId on_task, WakeReason* early);
+// When a task blocked by BeginWait is current again: why it woke (kAborted if the run stops).
+WakeReason EndWait();
+// Picks the task to run next (maybe the current one); kNoTask when the run is stopping, in
+// which case the current task must unwind.
+TaskId PickNextTask();
+// Makes `id` the current task without switching stacks; returns its backend.
+TaskBackend& MakeCurrent(TaskId id);
+// At a stopping point of a stopped run: throws RunAborted (or returns kAborted while unwinding).
+WakeReason StopAt(Operation op);
+// Asks task `id` to stop: its next (or current) co_await throws weave::task_cancelled.
+void CancelTask(TaskId id);
+// Whether the current task was asked to stop.
+bool CancelRequested();
+// The current task's handle must be joined or awaited before the run ends (else: leaked-task).
+void RequireJoin(TaskId id);
+// Marks `id` joined or detached: it no longer needs a join.
+void MarkJoined(TaskId id);
+// Whether task `id` of the current run has finished (true for ids not in this run).
+bool TaskFinished(TaskId id);
+// The backend of task `id` of the current run.
+TaskBackend& BackendOfTask(TaskId id);
 
 }  // namespace detail
 }  // namespace weave

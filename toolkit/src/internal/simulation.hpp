@@ -62,6 +62,13 @@ struct TaskRecord {
   // without rethrow) and keeps going would otherwise loop forever.
   int teardown_throws = 0;
   int points_while_stopping = 0;
+  // Coroutine tasks: whether it waits at a co_await now (a cancellation wakes it), and whether
+  // it was asked to stop (task_group).
+  bool waiting_cancellable = false;
+  bool cancel_requested = false;
+  // Set for tasks whose handle must be joined or awaited (co_spawn); cleared by the join.
+  bool must_join = false;
+  weave::source_location spawned_at;
 
   void Reset(TaskId new_id, std::string_view new_name, TaskKind new_kind, TaskId new_parent);
 };
@@ -93,7 +100,28 @@ class Simulation {
   void SchedulingPoint(Operation op, const SyncObject* object);
   void Enqueue(WaitQueue& queue);
   WakeReason Block(Operation op, const SyncObject* object, Nanos deadline,
-                   const weave::source_location& where = {});
+                   const weave::source_location& where, TaskId on_task);
+  // Block in two halves, for tasks that wait without keeping a stack (coroutines at a co_await;
+  // see weave/task_backend.hpp). BeginWait marks the current task blocked without switching, or
+  // returns false with *early set when the wait is already over. EndWait runs when the task is
+  // current again and says why it woke (kAborted when the run is stopping).
+  bool BeginWait(Operation op, const SyncObject* object, Nanos deadline,
+                 const weave::source_location& where, TaskId on_task, bool cancellable,
+                 WakeReason* early);
+  WakeReason EndWait();
+  // Records `op` as the current task's operation (the first half of a scheduling point).
+  void NotePoint(Operation op, const SyncObject* object) { NoteOperation(*current_, op, object); }
+  // Picks who runs next, which may be the current task; kNoTask when the run is stopping.
+  TaskId PickNextTask();
+  // Makes `id` the current task without switching to it; returns its backend.
+  TaskBackend& MakeCurrent(TaskId id);
+  TaskBackend& Backend(TaskId id);
+  // What a task does at a stopping point of a stopped run (throws RunAborted, or kAborted).
+  WakeReason StopAt(Operation op) { return OnPointWhileStopping(op); }
+  // Asks task `id` to stop at its next await; wakes it if it waits at one now.
+  void Cancel(TaskId id);
+  TaskRecord& task_record(TaskId id) { return task(id); }
+  std::size_t task_count() const { return task_count_; }
   bool WakeOne(WaitQueue& queue);
   void WakeAt(WaitQueue& queue, std::size_t index);
   std::size_t WakeAll(WaitQueue& queue);

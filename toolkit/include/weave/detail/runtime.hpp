@@ -140,6 +140,7 @@ enum class WakeReason : std::uint8_t {
   kNotified,  // another task woke it
   kTimedOut,  // its deadline passed first
   kAborted,   // the run is being torn down: give up without acquiring
+  kCancelled,  // a coroutine task was cancelled while it waited at a co_await (task_group)
 };
 
 // Thrown into a task to tear its stack down when the run stops. Deliberately not derived from
@@ -181,6 +182,9 @@ void Enqueue(WaitQueue& queue);
 // `where` is the user's call site, shown in deadlock reports.
 WakeReason Block(Operation op, const SyncObject* object, Nanos deadline = kNoDeadline,
                  const weave::source_location& where = {});
+// Block, showing in reports that the task waits for task `task` (a join) when it is not kNoTask.
+WakeReason BlockOn(Operation op, const SyncObject* object, Nanos deadline,
+                   const weave::source_location& where, TaskId task);
 // Enqueue + Block.
 WakeReason Wait(WaitQueue& queue, Operation op, const SyncObject* object,
                 Nanos deadline = kNoDeadline, const weave::source_location& where = {});
