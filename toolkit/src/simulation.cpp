@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "internal/demangle.hpp"
 #include "internal/strings.hpp"
+#include "weave/detail/operation.hpp"
 
 namespace weave::detail {
 
@@ -61,6 +62,7 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
   cancel_requested = false;
   must_join = false;
   spawned_at = {};
+  unretrieved_error.clear();
 }
 
 Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
@@ -121,6 +123,7 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
                     absl::StrCat("leaked tasks:", leaked), {}, /*stop_now=*/false);
     }
   }
+  if (!aborting_) CheckJoinsAndErrors();
   aborting_ = true;
   // The body's locals are gone, so tasks still alive cannot be unwound safely: their frames may
   // refer to those locals. Their stacks are released without running destructors.
@@ -504,33 +507,45 @@ TaskBackend& Simulation::FinishCurrentTask() {
   return BackendOf(*current_);
 }
 
-void Simulation::Join(TaskId id, std::uint64_t run_serial, const weave::source_location& location) {
+bool Simulation::ValidateJoin(TaskId id, std::uint64_t run_serial,
+                              const weave::source_location& location) {
   // Converted only on failure: a std::string per join would be an allocation per join.
   auto where = [&] { return ToPosition(location); };
-  SchedulingPoint(Operation::kJoin, nullptr);
   if (run_serial != run_serial_ || id <= 0 || static_cast<std::size_t>(id) >= task_count_) {
     ReportFailure(FailureKind::kMisuse, "join() on a handle that does not belong to this run", "",
                   where(), /*stop_now=*/false);
-    return;
+    return false;
   }
   TaskRecord& target = task(id);
   if (target.joined) {
     ReportFailure(FailureKind::kMisuse,
                   absl::StrCat("task ", DescribeTask(target), " joined twice"), "", where(), false);
-    return;
+    return false;
   }
   if (id == current_->id) {
     ReportFailure(FailureKind::kDeadlock,
                   absl::StrCat("task ", DescribeTask(target), " joins itself"), "", where(), false);
-    return;
+    return false;
   }
   target.joined = true;
-  while (target.state != TaskState::kFinished) {
-    Enqueue(target.joiners);
-    if (Block(Operation::kJoin, nullptr, kNoDeadline, location, id) == WakeReason::kAborted) {
-      return;
-    }
+  target.must_join = false;
+  return true;
+}
+
+BlockingOperation::Outcome JoinOperation::Attempt() {
+  Simulation& sim = *Simulation::Current();
+  if (!checked_) {
+    checked_ = true;
+    if (!sim.ValidateJoin(id_, run_serial_, where())) return Outcome::kDone;
   }
+  TaskRecord& target = sim.task_record(id_);
+  if (target.state == TaskState::kFinished) {
+    joined_ = true;
+    return Outcome::kDone;
+  }
+  WaitOn(target.joiners);
+  ShowWaitAs(Operation::kJoin, nullptr, id_);
+  return Outcome::kWait;
 }
 
 std::uint64_t Simulation::Choose(std::uint64_t n) {
@@ -646,6 +661,29 @@ void Simulation::ReportFailure(FailureKind kind, std::string message, std::strin
     // The body goes on to its next stopping point (or its end, after which its locals are gone):
     // unwind the other tasks now, while everything they may refer to still exists.
     UnwindOtherTasks();
+  }
+}
+
+void Simulation::CheckJoinsAndErrors() {
+  for (std::size_t i = 1; i < task_count_; ++i) {
+    const TaskRecord& t = *tasks_[i];
+    if (t.unretrieved_error.empty()) continue;
+    ReportFailure(FailureKind::kUncaughtException,
+                  absl::StrCat("task ", DescribeTask(t), " ended with an exception nobody retrieved",
+                               " (join or co_await its handle, or detach it)"),
+                  absl::StrCat(t.unretrieved_error, "\ntask spawned", DescribeWhere(t.spawned_at)),
+                  ToPosition(t.spawned_at), /*stop_now=*/false);
+    return;
+  }
+  for (std::size_t i = 1; i < task_count_; ++i) {
+    const TaskRecord& t = *tasks_[i];
+    if (!t.must_join || t.state != TaskState::kFinished) continue;
+    ReportFailure(FailureKind::kLeakedTask,
+                  absl::StrCat("task ", DescribeTask(t), " was never joined nor awaited"),
+                  absl::StrCat("task spawned", DescribeWhere(t.spawned_at),
+                               "\n(join or co_await its handle, or detach() it on purpose)"),
+                  ToPosition(t.spawned_at), /*stop_now=*/false);
+    return;
   }
 }
 
@@ -894,6 +932,19 @@ bool TaskFinished(TaskId id) {
   return sim.task_record(id).state == TaskState::kFinished;
 }
 TaskBackend& BackendOfTask(TaskId id) { return Require("BackendOfTask").Backend(id); }
+TaskKind CurrentTaskKind() { return Require("CurrentTaskKind").current().kind; }
+void NoteUnretrievedError(TaskId id, std::string description) {
+  Simulation& sim = Require("NoteUnretrievedError");
+  if (id > 0 && static_cast<std::size_t>(id) < sim.task_count()) {
+    sim.task_record(id).unretrieved_error = std::move(description);
+  }
+}
+void MarkErrorRetrieved(TaskId id) {
+  Simulation& sim = Require("MarkErrorRetrieved");
+  if (id > 0 && static_cast<std::size_t>(id) < sim.task_count()) {
+    sim.task_record(id).unretrieved_error.clear();
+  }
+}
 TaskBackend* RootBackend() { return Require("weave::detail::RootBackend").root_backend(); }
 void InstallRootBackend(std::unique_ptr<TaskBackend> backend) {
   Require("weave::detail::InstallRootBackend").InstallRootBackend(std::move(backend));
@@ -906,7 +957,7 @@ TaskBackend& CurrentBackend() {
 }
 std::size_t StackSize() { return Require("StackSize").options().stack_size; }
 
-void ReportUncaughtException(const std::exception_ptr& error) {
+std::string DescribeException(const std::exception_ptr& error) {
   std::string what;
   std::string type = "unknown type";
   try {
@@ -917,12 +968,20 @@ void ReportUncaughtException(const std::exception_ptr& error) {
   } catch (...) {
     if (const std::type_info* ti = CurrentExceptionType()) type = Demangle(ti->name());
   }
+  return absl::StrCat("exception of type ", type, what.empty() ? "" : ": ", what);
+}
+
+void ReportUncaughtException(const std::exception_ptr& error) {
+  const std::string description = DescribeException(error);
   Simulation& sim = Require("ReportUncaughtException");
   const TaskRecord& t = sim.current();
-  sim.ReportFailure(FailureKind::kUncaughtException,
-                    absl::StrCat("exception of type ", type, " escaped task ", t.id, " '", t.name,
-                                 "'", what.empty() ? "" : ": ", what),
-                    "", {}, /*stop_now=*/false);
+  // "exception of type X escaped task N 'name': what"
+  const std::size_t colon = description.find(": ");
+  sim.ReportFailure(
+      FailureKind::kUncaughtException,
+      absl::StrCat(description.substr(0, colon), " escaped task ", t.id, " '", t.name, "'",
+                   colon == std::string::npos ? "" : description.substr(colon)),
+      "", {}, /*stop_now=*/false);
 }
 
 }  // namespace weave::detail

@@ -70,9 +70,9 @@ void check(bool condition, std::string_view message, weave::source_location wher
 }
 
 void join_handle::join(weave::source_location where) {
-  detail::Simulation* sim = detail::Simulation::Current();
-  if (sim == nullptr)
+  if (!detail::InSimulation()) {
     throw std::logic_error("weave::join_handle::join called outside a simulation");
+  }
   if (id_ == kNoTask || joined_) {
     detail::ReportMisuse(joined_ ? absl::StrCat("join() called twice on task ", id_)
                                  : "join() on an empty join_handle (default-constructed, moved "
@@ -81,7 +81,8 @@ void join_handle::join(weave::source_location where) {
     return;
   }
   joined_ = true;
-  sim->Join(id_, run_serial_, where);
+  detail::JoinOperation operation(id_, run_serial_, where);
+  detail::Perform(operation);
 }
 
 }  // namespace weave

@@ -1,4 +1,5 @@
-// The fiber backend: one Boost.Context fcontext per task, switched directly task to task.
+// Execution contexts and the fiber backend: one Boost.Context fcontext per fiber, switched
+// directly task to task.
 //
 // We use Boost.Context's low-level jump_fcontext/make_fcontext rather than boost::context::fiber:
 // that gives us pooled stacks with guard pages, a switch that carries "who jumped to me" in its
@@ -12,6 +13,7 @@
 #include "stack_pool.hpp"
 #include <boost/context/detail/fcontext.hpp>
 
+#include "weave/detail/execution_context.hpp"
 #include "weave/detail/runtime.hpp"
 #include "weave/spawn.hpp"
 #include "weave/task_backend.hpp"
@@ -28,39 +30,137 @@
 #endif
 
 namespace weave::detail {
-namespace {
 
 namespace fctx = boost::context::detail;
 
-class FiberBackend final : public TaskBackend {
- public:
-  // The root: task 0, running on the thread's own stack.
-  FiberBackend() = default;
-  FiberBackend(absl::AnyInvocable<void()> fn, std::size_t stack_size)
-      : fn_(std::move(fn)), stack_(StackPool::ForThisThread().Acquire(stack_size)) {
-    context_ = fctx::make_fcontext(stack_.top(), stack_.size, &FiberBackend::Entry);
-#ifdef WEAVE_ASAN_FIBERS
-    asan_bottom_ = stack_.bottom;
-    asan_size_ = stack_.size;
-#endif
+struct ExecutionContextAccess {
+  // Entry point of a new fiber: t.data is the context that jumped here.
+  static void Start(fctx::transfer_t t) {
+    auto* self = static_cast<ExecutionContext*>(CurrentStarting());
+    self->AfterArriving(t.fctx, t.data);
+    self->entry_(self->argument_);
+    std::fputs("weave: internal error: a fiber's entry function returned\n", stderr);
+    std::abort();
   }
-  ~FiberBackend() override { ReleaseStack(); }
-  FiberBackend(const FiberBackend&) = delete;
-  FiberBackend& operator=(const FiberBackend&) = delete;
+  // The context being started. make_fcontext passes no argument to the entry, so the context
+  // about to start is handed over here, set just before the first jump to it.
+  static ExecutionContext*& CurrentStarting() {
+    static thread_local ExecutionContext* starting = nullptr;
+    return starting;
+  }
+};
 
-  void SwitchFrom(TaskBackend& from) override {
-    auto& prev = static_cast<FiberBackend&>(from);
-    prev.BeforeLeaving(*this, /*exiting=*/false);
-    const fctx::transfer_t t = fctx::jump_fcontext(context_, &prev);
-    // Resumed: `prev` runs again. t.data is the backend that jumped here.
-    prev.AfterArriving(t);
+ExecutionContext::ExecutionContext(std::size_t stack_size, Entry entry, void* argument)
+    : entry_(entry), argument_(argument) {
+  const FiberStack stack = StackPool::ForThisThread().Acquire(stack_size);
+  stack_mapping_ = stack.mapping;
+  stack_mapping_size_ = stack.mapping_size;
+  stack_bottom_ = stack.bottom;
+  stack_size_ = stack.size;
+  context_ = fctx::make_fcontext(stack.top(), stack.size, &ExecutionContextAccess::Start);
+  asan_bottom_ = stack_bottom_;
+  asan_size_ = stack_size_;
+}
+
+ExecutionContext::~ExecutionContext() { ReleaseStack(); }
+
+void ExecutionContext::ReleaseStack() {
+  if (stack_mapping_ == nullptr) return;
+  FiberStack stack;
+  stack.mapping = stack_mapping_;
+  stack.mapping_size = stack_mapping_size_;
+  stack.bottom = stack_bottom_;
+  stack.size = stack_size_;
+  StackPool::ForThisThread().Release(stack);
+  stack_mapping_ = nullptr;
+  context_ = nullptr;
+}
+
+void ExecutionContext::SwitchTo(ExecutionContext& to) {
+  BeforeLeaving(to, /*exiting=*/false);
+  if (to.entry_ != nullptr && !to.started_) {
+    to.started_ = true;
+    ExecutionContextAccess::CurrentStarting() = &to;
   }
+  void* target = to.context_;
+  to.context_ = nullptr;  // it runs now
+  const fctx::transfer_t t = fctx::jump_fcontext(target, this);
+  // Resumed: t.data is the context that jumped here.
+  AfterArriving(t.fctx, t.data);
+}
+
+void ExecutionContext::ExitTo(ExecutionContext& to) {
+  exited_ = true;
+  BeforeLeaving(to, /*exiting=*/true);
+  if (to.entry_ != nullptr && !to.started_) {
+    to.started_ = true;
+    ExecutionContextAccess::CurrentStarting() = &to;
+  }
+  void* target = to.context_;
+  to.context_ = nullptr;
+  fctx::jump_fcontext(target, this);
+  std::fputs("weave: internal error: an exited fiber was resumed\n", stderr);
+  std::abort();
+}
+
+void ExecutionContext::BeforeLeaving(ExecutionContext& to, bool exiting) {
+#ifdef WEAVE_ASAN_FIBERS
+  // A null save slot tells ASan this fiber is gone, so it frees the fiber's fake stack.
+  __sanitizer_start_switch_fiber(exiting ? nullptr : &asan_fake_stack_, to.asan_bottom_,
+                                 to.asan_size_);
+#else
+  (void)to;
+  (void)exiting;
+#endif
+}
+
+void ExecutionContext::AfterArriving(void* source_context, void* source_pointer) {
+  auto* source = static_cast<ExecutionContext*>(source_pointer);
+#ifdef WEAVE_ASAN_FIBERS
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(asan_fake_stack_, &bottom, &size);
+  asan_fake_stack_ = nullptr;
+  // This is how the thread's own context learns the bounds of its stack.
+  source->asan_bottom_ = bottom;
+  source->asan_size_ = size;
+#endif
+  if (source->exited_) {
+    // It left its stack for good: give the stack back now.
+    source->ReleaseStack();
+  } else {
+    source->context_ = source_context;
+  }
+}
+
+void ContextBackend::SwitchFrom(TaskBackend& from) {
+  // Every backend of a simulation is a ContextBackend (fibers, coroutine tasks, the root).
+  ExecutionContext& target = ContextToResume();
+  static_cast<ContextBackend&>(from).RunningContext().SwitchTo(target);
+}
+
+namespace {
+
+class ThreadStackBackend final : public ContextBackend {
+ public:
+  ExecutionContext& RunningContext() override { return context_; }
+  ExecutionContext& ContextToResume() override { return context_; }
 
  private:
-  // Entry point of a new fiber. Never returns: it jumps to the next task when done.
-  static void Entry(fctx::transfer_t t) {
-    auto& self = static_cast<FiberBackend&>(CurrentBackend());
-    self.AfterArriving(t);
+  ExecutionContext context_;
+};
+
+class FiberBackend final : public ContextBackend {
+ public:
+  FiberBackend(absl::AnyInvocable<void()> fn, std::size_t stack_size)
+      : fn_(std::move(fn)), context_(stack_size, &FiberBackend::Run, this) {}
+
+  ExecutionContext& RunningContext() override { return context_; }
+  ExecutionContext& ContextToResume() override { return context_; }
+
+ private:
+  static void Run(void* argument) {
+    auto& self = *static_cast<FiberBackend*>(argument);
     if (!Aborting()) {
       try {
         self.fn_();
@@ -76,60 +176,24 @@ class FiberBackend final : public TaskBackend {
     } catch (...) {
       ReportUncaughtException(std::current_exception());
     }
-    auto& next = static_cast<FiberBackend&>(FinishCurrentTask());
-    self.finished_ = true;
-    self.BeforeLeaving(next, /*exiting=*/true);
-    fctx::jump_fcontext(next.context_, &self);
-    std::fputs("weave: internal error: a finished fiber was resumed\n", stderr);
-    std::abort();
+    auto& next = static_cast<ContextBackend&>(FinishCurrentTask());
+    self.context_.ExitTo(next.ContextToResume());
   }
 
-  void BeforeLeaving(FiberBackend& next, bool exiting) {
-#ifdef WEAVE_ASAN_FIBERS
-    // A null save slot tells ASan this fiber is gone, so it frees the fiber's fake stack.
-    __sanitizer_start_switch_fiber(exiting ? nullptr : &asan_fake_stack_, next.asan_bottom_,
-                                   next.asan_size_);
-#else
-    (void)next;
-    (void)exiting;
-#endif
-  }
-
-  void AfterArriving(const fctx::transfer_t& t) {
-    auto* source = static_cast<FiberBackend*>(t.data);
-#ifdef WEAVE_ASAN_FIBERS
-    const void* bottom = nullptr;
-    std::size_t size = 0;
-    __sanitizer_finish_switch_fiber(asan_fake_stack_, &bottom, &size);
-    asan_fake_stack_ = nullptr;
-    // This is how the root learns the bounds of the thread's own stack.
-    source->asan_bottom_ = bottom;
-    source->asan_size_ = size;
-#endif
-    source->context_ = t.fctx;
-    // A finished task has left its stack for good: give it back now.
-    if (source->finished_) source->ReleaseStack();
-  }
-
-  void ReleaseStack() {
-    if (stack_) {
-      StackPool::ForThisThread().Release(stack_);
-      stack_ = {};
-    }
-  }
-
-  fctx::fcontext_t context_ = nullptr;
   absl::AnyInvocable<void()> fn_;
-  FiberStack stack_;
-  bool finished_ = false;
-#ifdef WEAVE_ASAN_FIBERS
-  void* asan_fake_stack_ = nullptr;
-  const void* asan_bottom_ = nullptr;
-  std::size_t asan_size_ = 0;
-#endif
+  ExecutionContext context_;
 };
 
 }  // namespace
+
+ContextBackend& EnsureRootBackend() {
+  if (TaskBackend* root = RootBackend()) return static_cast<ContextBackend&>(*root);
+  auto root = std::make_unique<ThreadStackBackend>();
+  ContextBackend& result = *root;
+  InstallRootBackend(std::move(root));
+  return result;
+}
+
 }  // namespace weave::detail
 
 namespace weave {
@@ -141,9 +205,7 @@ namespace weave {
         "a WEAVE_TEST body only)");
   }
   if (!fn) throw std::invalid_argument("weave::spawn: empty function");
-  if (detail::RootBackend() == nullptr) {
-    detail::InstallRootBackend(std::make_unique<detail::FiberBackend>());
-  }
+  detail::EnsureRootBackend();
   const TaskId id = detail::CreateTask(
       name, TaskKind::kFiber,
       std::make_unique<detail::FiberBackend>(std::move(fn), detail::StackSize()));

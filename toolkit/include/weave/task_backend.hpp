@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "weave/detail/runtime.hpp"
 #include "weave/failure.hpp"
@@ -97,6 +99,14 @@ void MarkJoined(TaskId id);
 bool TaskFinished(TaskId id);
 // The backend of task `id` of the current run.
 TaskBackend& BackendOfTask(TaskId id);
+// The kind of the running task.
+TaskKind CurrentTaskKind();
+// Task `id` holds an exception for whoever joins it; if nobody has retrieved it when the run
+// ends, that is reported (uncaught-exception). `description` says what it is.
+void NoteUnretrievedError(TaskId id, std::string description);
+void MarkErrorRetrieved(TaskId id);
+// "exception of type T: what()", for reports.
+std::string DescribeException(const std::exception_ptr& error);
 
 }  // namespace detail
 }  // namespace weave

@@ -69,6 +69,8 @@ struct TaskRecord {
   // Set for tasks whose handle must be joined or awaited (co_spawn); cleared by the join.
   bool must_join = false;
   weave::source_location spawned_at;
+  // An exception the task holds for its joiner; empty once retrieved (or when there is none).
+  std::string unretrieved_error;
 
   void Reset(TaskId new_id, std::string_view new_name, TaskKind new_kind, TaskId new_parent);
 };
@@ -145,8 +147,9 @@ class Simulation {
   void InstallRootBackend(std::unique_ptr<TaskBackend> backend);
   TaskBackend& FinishCurrentTask();
 
-  // --- joins ---
-  void Join(TaskId id, std::uint64_t run_serial, const weave::source_location& where);
+  // --- joins (JoinOperation) ---
+  // Checks a join of task `id` by the current task; marks it joined. False (reported) on misuse.
+  bool ValidateJoin(TaskId id, std::uint64_t run_serial, const weave::source_location& where);
 
  private:
   void ResetForRun();
@@ -171,6 +174,8 @@ class Simulation {
   void UnwindOtherTasks();
   void AbandonUnfinishedTasks();
   void ReportDeadlock();
+  // At the end of a run: exceptions nobody retrieved, handles nobody joined.
+  void CheckJoinsAndErrors();
   void ReportLivelock();
   std::string DescribeTaskState(const TaskRecord& t) const;
   std::string DescribeTask(const TaskRecord& t) const;

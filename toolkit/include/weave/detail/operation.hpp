@@ -188,4 +188,23 @@ class SleepOperation final : public BlockingOperation {
   Nanos until_;
 };
 
+// Waiting for task `id` (of the run `run_serial`) to finish: join_handle::join, and awaiting a
+// coroutine task's handle. Misuse (a handle of another run, joining twice, joining itself) is
+// reported on the first attempt.
+class JoinOperation : public BlockingOperation {
+ public:
+  JoinOperation(TaskId id, std::uint64_t run_serial, const weave::source_location& where)
+      : BlockingOperation(Operation::kJoin, nullptr, where), id_(id), run_serial_(run_serial) {}
+  Outcome Attempt() final;
+  // True when the task finished and this operation joined it.
+  bool joined() const { return joined_; }
+  TaskId task() const { return id_; }
+
+ private:
+  TaskId id_;
+  std::uint64_t run_serial_;
+  bool checked_ = false;
+  bool joined_ = false;
+};
+
 }  // namespace weave::detail

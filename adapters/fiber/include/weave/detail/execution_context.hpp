@@ -1,0 +1,74 @@
+// weave/detail/execution_context.hpp: stacks that task code runs on, and switching between them.
+//
+// Internal, for adapters. An ExecutionContext is either the thread's own stack or a fiber: a
+// pooled stack with a guard page (Boost.Context underneath). A ContextBackend is a task backend
+// whose code runs on such contexts: fibers own one; coroutine tasks borrow a carrier fiber while
+// they run (adapters/coro). Switching from any such task to any other is one context jump.
+//
+//   ExecutionContext fiber(stack_size, &Entry, this);   // Entry(this) runs on the new stack
+//   current.SwitchTo(fiber);                             // returns when switched back
+#pragma once
+
+#include <cstddef>
+
+#include "weave/task_backend.hpp"
+
+namespace weave::detail {
+
+class ExecutionContext {
+ public:
+  using Entry = void (*)(void* argument);
+
+  // The thread's own stack. Its bounds (for AddressSanitizer) are learnt on the first switch.
+  ExecutionContext() = default;
+  // A fiber with at least `stack_size` usable bytes; `entry(argument)` runs on it when it is
+  // first switched to. `entry` must never return: it ends with ExitTo.
+  ExecutionContext(std::size_t stack_size, Entry entry, void* argument);
+  ~ExecutionContext();
+  ExecutionContext(const ExecutionContext&) = delete;
+  ExecutionContext& operator=(const ExecutionContext&) = delete;
+
+  // Called on the running context *this: suspends it and resumes `to`. Returns when another
+  // context switches back to *this.
+  void SwitchTo(ExecutionContext& to);
+  // Leaves the running fiber *this for good and resumes `to`; the stack returns to the pool
+  // once `to` runs.
+  [[noreturn]] void ExitTo(ExecutionContext& to);
+
+ private:
+  friend struct ExecutionContextAccess;  // the jump entry point, in the .cpp
+  void BeforeLeaving(ExecutionContext& to, bool exiting);
+  void AfterArriving(void* source_context, void* source);
+  void ReleaseStack();
+
+  void* context_ = nullptr;  // boost fcontext_t: where *this resumes (null while it runs)
+  Entry entry_ = nullptr;
+  void* argument_ = nullptr;
+  void* stack_mapping_ = nullptr;  // a FiberStack, flattened to keep Boost out of this header
+  std::size_t stack_mapping_size_ = 0;
+  void* stack_bottom_ = nullptr;
+  std::size_t stack_size_ = 0;
+  bool started_ = false;
+  bool exited_ = false;
+  // AddressSanitizer's view of the stack (set for fibers; learnt for the thread's own stack).
+  void* asan_fake_stack_ = nullptr;
+  const void* asan_bottom_ = nullptr;
+  std::size_t asan_size_ = 0;
+};
+
+// A task backend whose code runs on ExecutionContexts.
+class ContextBackend : public TaskBackend {
+ public:
+  void SwitchFrom(TaskBackend& from) final;
+  // The context the task's code runs on now. Valid while it runs, and while it is suspended in
+  // the middle of its code (a fiber always; a coroutine task at a scheduling point outside a
+  // co_await).
+  virtual ExecutionContext& RunningContext() = 0;
+  // The context to switch to in order to run the task (a coroutine task takes a carrier here).
+  virtual ExecutionContext& ContextToResume() = 0;
+};
+
+// The backend of task 0 (the body, on the thread's own stack), installed on first need.
+ContextBackend& EnsureRootBackend();
+
+}  // namespace weave::detail
