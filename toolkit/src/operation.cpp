@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "internal/simulation.hpp"
 #include "weave/cancellation.hpp"
 #include "weave/task_backend.hpp"
 
@@ -28,7 +29,13 @@ bool AwaitOperation(std::coroutine_handle<> h, BlockingOperation& operation) {
         "weave: a weave awaitable was awaited outside a simulation (inside weave::explore or a "
         "WEAVE_TEST body only)");
   }
-  return CurrentBackend().Await(h, operation);
+  Simulation& sim = *Simulation::Current();
+  TaskBackend* backend = sim.current().id == 0 ? sim.root_backend() : sim.current().backend.get();
+  if (backend == nullptr) {  // the body, before any adapter installed its backend: stackful
+    Perform(operation);
+    return false;
+  }
+  return backend->Await(h, operation);
 }
 
 void BlockingOperation::RaiseIfEnded() const {

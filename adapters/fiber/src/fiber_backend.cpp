@@ -64,6 +64,8 @@ ExecutionContext::ExecutionContext(std::size_t stack_size, Entry entry, void* ar
 
 ExecutionContext::~ExecutionContext() { ReleaseStack(); }
 
+void ExecutionContext::PrepareThread() { StackPool::ForThisThread(); }
+
 void ExecutionContext::ReleaseStack() {
   if (stack_mapping_ == nullptr) return;
   FiberStack stack;

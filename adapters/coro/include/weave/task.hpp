@@ -159,34 +159,33 @@ class [[nodiscard]] task {
 
   // Awaiting a task runs it to completion on the awaiting task (no new task is created: use
   // weave::co_spawn for concurrency) and gives its result, or rethrows its exception.
-  auto operator co_await() && noexcept {
-    struct Awaiter {
-      std::coroutine_handle<promise_type> child;
-      detail::CoroutineFrame* parent_frame = nullptr;
-      bool await_ready() const noexcept { return !child || child.done(); }
-      template <class Promise>
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> parent) noexcept {
-        child.promise().continuation = parent;
-        if constexpr (std::is_base_of_v<detail::CoroutineFrame, Promise>) {
-          parent_frame = &parent.promise();
-          parent_frame->awaiting = &child.promise();
-        }
-        return child;
-      }
-      T await_resume() {
-        if (!child) throw std::logic_error("weave::task: awaiting an empty task (moved from?)");
-        if (parent_frame != nullptr) parent_frame->awaiting = nullptr;
-        return child.promise().TakeResult();
-      }
-    };
-    return Awaiter{handle_};
-  }
+  auto operator co_await() && noexcept { return Awaiter{handle_}; }
 
   // For adapters: the coroutine, and giving it up.
   std::coroutine_handle<promise_type> handle() const noexcept { return handle_; }
   std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, nullptr); }
 
  private:
+  struct Awaiter {
+    std::coroutine_handle<promise_type> child;
+    detail::CoroutineFrame* parent_frame = nullptr;
+    bool await_ready() const noexcept { return !child || child.done(); }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> parent) noexcept {
+      child.promise().continuation = parent;
+      if constexpr (std::is_base_of_v<detail::CoroutineFrame, Promise>) {
+        parent_frame = &parent.promise();
+        parent_frame->awaiting = &child.promise();
+      }
+      return child;
+    }
+    T await_resume() {
+      if (!child) throw std::logic_error("weave::task: awaiting an empty task (moved from?)");
+      if (parent_frame != nullptr) parent_frame->awaiting = nullptr;
+      return child.promise().TakeResult();
+    }
+  };
+
   void reset() noexcept {
     if (handle_) handle_.destroy();
     handle_ = nullptr;

@@ -15,6 +15,7 @@
 
 #include <coroutine>
 #include <exception>
+#include <type_traits>
 #include <utility>
 
 #include "weave/detail/runtime.hpp"
@@ -28,7 +29,9 @@ class BlockingOperation {
 
   BlockingOperation(Operation op, const SyncObject* object, const weave::source_location& where)
       : op_(op), object_(object), where_(where), wait_op_(op), wait_object_(object) {}
-  BlockingOperation(const BlockingOperation&) = delete;
+  // Copyable only so that an awaitable can be moved before it is awaited (compilers may move
+  // the operand of co_await into the coroutine frame). Never copied once started.
+  BlockingOperation(const BlockingOperation&) = default;
   BlockingOperation& operator=(const BlockingOperation&) = delete;
 
   // Tries to finish. kDone: the operation is over and its result is in the derived object.
@@ -60,6 +63,8 @@ class BlockingOperation {
   // Why the operation ended without succeeding: kNotified when it did not (it succeeded or
   // failed in Attempt), kTimedOut, kAborted (the run is stopping) or kCancelled.
   WakeReason ended() const { return ended_; }
+  // Ends the operation before its first attempt (a cancelled task's await).
+  void EndBeforeStart(WakeReason reason) { ended_ = reason; }
   // An exception the operation raised while it ran outside the coroutine (see Awaitable).
   void SetError(std::exception_ptr error) { error_ = std::move(error); }
   // Called by await_resume: rethrows the stored error; unwinds the task when the run is stopping;
@@ -146,7 +151,11 @@ template <class Op>
 class [[nodiscard]] Awaitable {
  public:
   template <class... Args>
+    requires std::is_constructible_v<Op, Args&&...>
   explicit Awaitable(Args&&... args) : operation_(std::forward<Args>(args)...) {}
+  Awaitable(Awaitable&& other) noexcept(std::is_nothrow_copy_constructible_v<Op>)
+      : operation_(other.operation_) {}
+  Awaitable& operator=(Awaitable&&) = delete;
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) { return AwaitOperation(h, operation_); }

@@ -34,6 +34,9 @@ class ExecutionContext {
   // Leaves the running fiber *this for good and resumes `to`; the stack returns to the pool
   // once `to` runs.
   [[noreturn]] void ExitTo(ExecutionContext& to);
+  // Makes sure the thread's stack pool outlives thread_local objects created after this call
+  // that own contexts.
+  static void PrepareThread();
 
  private:
   friend struct ExecutionContextAccess;  // the jump entry point, in the .cpp
@@ -51,7 +54,7 @@ class ExecutionContext {
   bool started_ = false;
   bool exited_ = false;
   // AddressSanitizer's view of the stack (set for fibers; learnt for the thread's own stack).
-  void* asan_fake_stack_ = nullptr;
+  [[maybe_unused]] void* asan_fake_stack_ = nullptr;
   const void* asan_bottom_ = nullptr;
   std::size_t asan_size_ = 0;
 };
@@ -66,6 +69,8 @@ class ContextBackend : public TaskBackend {
   virtual ExecutionContext& RunningContext() = 0;
   // The context to switch to in order to run the task (a coroutine task takes a carrier here).
   virtual ExecutionContext& ContextToResume() = 0;
+  // Whether the task borrows carriers (a coroutine task) rather than owning its context.
+  virtual bool RunsOnCarrier() const { return false; }
 };
 
 // The backend of task 0 (the body, on the thread's own stack), installed on first need.
