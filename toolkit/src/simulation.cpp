@@ -60,6 +60,7 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
   points_while_stopping = 0;
   waiting_cancellable = false;
   cancel_requested = false;
+  cancel_shield = 0;
   must_join = false;
   spawned_at = {};
   unretrieved_error.clear();
@@ -907,8 +908,9 @@ TaskId CreateTask(std::string_view name, TaskKind kind, std::unique_ptr<TaskBack
 void NotePoint(Operation op, const SyncObject* object) { Require("NotePoint").NotePoint(op, object); }
 bool BeginWait(Operation op, const SyncObject* object, Nanos deadline,
                const weave::source_location& where, TaskId on_task, WakeReason* early) {
-  return Require("BeginWait").BeginWait(op, object, deadline, where, on_task,
-                                        /*cancellable=*/true, early);
+  Simulation& sim = Require("BeginWait");
+  return sim.BeginWait(op, object, deadline, where, on_task,
+                       /*cancellable=*/sim.current().cancel_shield == 0, early);
 }
 WakeReason EndWait() { return Require("EndWait").EndWait(); }
 TaskId PickNextTask() { return Require("PickNextTask").PickNextTask(); }
@@ -917,7 +919,12 @@ WakeReason StopAt(Operation op) { return Require("StopAt").StopAt(op); }
 void CancelTask(TaskId id) { Require("CancelTask").Cancel(id); }
 bool CancelRequested() {
   Simulation* sim = Simulation::Current();
-  return sim != nullptr && sim->current().cancel_requested;
+  return sim != nullptr && sim->current().cancel_requested && sim->current().cancel_shield == 0;
+}
+void ShieldFromCancellation(bool shield) {
+  Simulation& sim = Require("ShieldFromCancellation");
+  sim.current().cancel_shield += shield ? 1 : -1;
+  assert(sim.current().cancel_shield >= 0);
 }
 void RequireJoin(TaskId id) { Require("RequireJoin").task_record(id).must_join = true; }
 void MarkJoined(TaskId id) {

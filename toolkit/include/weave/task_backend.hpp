@@ -89,8 +89,11 @@ TaskBackend& MakeCurrent(TaskId id);
 WakeReason StopAt(Operation op);
 // Asks task `id` to stop: its next (or current) co_await throws weave::task_cancelled.
 void CancelTask(TaskId id);
-// Whether the current task was asked to stop.
+// Whether the current task was asked to stop (and is not shielded).
 bool CancelRequested();
+// Nestable: while shielded, the current task's awaits ignore a cancellation request (a task
+// group waits for its children even when its own task was cancelled). Pair true with false.
+void ShieldFromCancellation(bool shield);
 // The current task's handle must be joined or awaited before the run ends (else: leaked-task).
 void RequireJoin(TaskId id);
 // Marks `id` joined or detached: it no longer needs a join.

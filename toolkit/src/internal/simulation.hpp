@@ -66,6 +66,9 @@ struct TaskRecord {
   // it was asked to stop (task_group).
   bool waiting_cancellable = false;
   bool cancel_requested = false;
+  // While positive, cancellation waits: the task's awaits run as if it were not cancelled (a
+  // group waiting for its cancelled children).
+  int cancel_shield = 0;
   // Set for tasks whose handle must be joined or awaited (co_spawn); cleared by the join.
   bool must_join = false;
   weave::source_location spawned_at;
