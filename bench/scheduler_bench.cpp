@@ -41,96 +41,19 @@
 #include "benchmark/benchmark.h"
 #include <boost/context/fiber.hpp>
 
+#include "bench_support.hpp"
 #include "weave/weave.hpp"
 
-// --- Allocation counting ------------------------------------------------------------------------
-// Replacing the global operator new in the executable counts every allocation made on this thread:
-// by the benchmark's own code, the weave libraries linked statically into it, and libstdc++. The
-// count is read around the measured region only.
-namespace {
-thread_local std::uint64_t t_allocations = 0;
-
-void* CountedAlloc(std::size_t size) {
-  ++t_allocations;
-  if (size == 0) size = 1;
-  if (void* p = std::malloc(size)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t size) { return CountedAlloc(size); }
-void* operator new[](std::size_t size) { return CountedAlloc(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-
 namespace {
 
+using bench::Failed;
+using bench::Window;
+using bench::WindowTimer;
 using Clock = std::chrono::steady_clock;
 namespace ctx = boost::context;
 
-double NanosSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::nano>(Clock::now() - start).count();
-}
-
-// CPU time of this thread: fibers switch on one OS thread, so it charges only our own work, not
-// the other processes of a busy machine (unlike wall time).
-double ThreadCpuNanos() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
-
-// Wall and CPU time, and allocations, of one measured window.
-struct Window {
-  double wall_nanos = 0;
-  double cpu_nanos = 0;
-  std::uint64_t allocations = 0;
-
-  Window& operator+=(const Window& w) {
-    wall_nanos += w.wall_nanos;
-    cpu_nanos += w.cpu_nanos;
-    allocations += w.allocations;
-    return *this;
-  }
-};
-
-class WindowTimer {
- public:
-  WindowTimer() : allocations_(t_allocations), cpu_(ThreadCpuNanos()), wall_(Clock::now()) {}
-  Window Stop() const {
-    Window w;
-    w.wall_nanos = NanosSince(wall_);
-    w.cpu_nanos = ThreadCpuNanos() - cpu_;
-    w.allocations = t_allocations - allocations_;
-    return w;
-  }
-
- private:
-  std::uint64_t allocations_;
-  double cpu_;
-  Clock::time_point wall_;
-};
-
-// Options shared by the weave benchmarks: one run per explore() unless the benchmark says
-// otherwise, no progress lines, no step budget in the way.
 weave::Options BenchOptions(weave::Strategy strategy, std::int64_t iterations) {
-  weave::Options o;
-  o.strategy = strategy;
-  o.iterations = iterations;
-  o.max_steps = std::numeric_limits<std::int64_t>::max() / 2;
-  o.progress_interval = absl::ZeroDuration();
-  o.test_name = "weave_bench";
-  return o;
-}
-
-bool Failed(benchmark::State& state, const weave::Result& r) {
-  if (r.ok()) return false;
-  std::ostringstream out;
-  out << r;
-  state.SkipWithError(out.str().c_str());
-  return true;
+  return bench::BenchOptions(strategy, iterations);
 }
 
 // --- 1. The floor: raw Boost.Context ------------------------------------------------------------
@@ -329,13 +252,13 @@ void BM_SmallBodyExecutions(benchmark::State& state) {
   const std::int64_t runs = state.range(0);
   const weave::Options options = BenchOptions(weave::Strategy::Random(), runs);
   std::int64_t steps = 0;
-  const std::uint64_t allocations = t_allocations;
+  const std::uint64_t allocations = bench::Allocations();
   for (auto _ : state) {
     const weave::Result r = weave::explore(options, SmallBody);
     if (Failed(state, r)) return;
     steps += r.total_steps;
   }
-  const std::uint64_t allocated = t_allocations - allocations;
+  const std::uint64_t allocated = bench::Allocations() - allocations;
   const double executions = static_cast<double>(runs) * static_cast<double>(state.iterations());
   state.SetItemsProcessed(static_cast<std::int64_t>(executions));
   state.counters["steps_per_exec"] = static_cast<double>(steps) / executions;
@@ -370,13 +293,13 @@ void BM_VirtualTimers(benchmark::State& state) {
     for (weave::join_handle& h : handles) h.join();
   };
   std::int64_t steps = 0;
-  const std::uint64_t allocations = t_allocations;
+  const std::uint64_t allocations = bench::Allocations();
   for (auto _ : state) {
     const weave::Result r = weave::explore(options, body);
     if (Failed(state, r)) return;
     steps += r.total_steps;
   }
-  const std::uint64_t allocated = t_allocations - allocations;
+  const std::uint64_t allocated = bench::Allocations() - allocations;
   const double timers =
       static_cast<double>(tasks) * sleeps * static_cast<double>(state.iterations());
   state.SetItemsProcessed(static_cast<std::int64_t>(timers));

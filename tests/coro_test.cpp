@@ -1,5 +1,7 @@
 // Coroutine tasks: weave::task<T>, co_spawn and task_handle, sync_wait, awaiting primitives,
 // mixing with fibers, async stacks in reports, carriers, and the async mistakes weave reports.
+#include "weave/coro.hpp"
+
 #include <chrono>
 #include <memory>
 #include <sstream>
@@ -11,7 +13,6 @@
 #include "gtest/gtest.h"
 #include "test_support.hpp"
 
-#include "weave/coro.hpp"
 #include "weave/detail/coroutine_task.hpp"
 #include "weave/gtest.hpp"
 
@@ -193,6 +194,53 @@ TEST(CoroutineMutex, TryLockForTimesOutInVirtualTime) {
     EXPECT_FALSE(weave::sync_wait(waiter(m)));
     EXPECT_EQ(Now(), Ns(3s));
     holder.join();
+  });
+}
+
+TEST(CoSpawn, ATaskCancelledBeforeAwaitingAHandleCanStillJoinIt) {
+  EXPECT_WEAVE_OK(Runs(100), [] {
+    auto parent = []() -> weave::task<int> {
+      auto child = weave::co_spawn("child", AddLater(1, 2));
+      try {
+        co_await weave::sleep_for(2s);
+      } catch (const weave::task_cancelled&) {
+      }
+      try {
+        co_await child;  // cancelled: throws before joining
+      } catch (const weave::task_cancelled&) {
+      }
+      EXPECT_TRUE(child.joinable());
+      co_return child.join();  // the handle was not consumed
+    };
+    auto h = weave::co_spawn("parent", parent());
+    weave::this_task::sleep_for(1s);
+    h.cancel();
+    EXPECT_EQ(h.join(), 3);
+  });
+}
+
+TEST(CoSpawn, ATaskCancelledWhileAwaitingAHandleCanStillJoinIt) {
+  EXPECT_WEAVE_OK(Runs(100), [] {
+    auto parent = []() -> weave::task<std::string> {
+      auto child = weave::co_spawn("child", []() -> weave::task<int> {
+        co_await weave::sleep_for(3s);
+        throw std::runtime_error("child failed");
+      }());
+      try {
+        co_await child;  // cancelled while waiting here
+      } catch (const weave::task_cancelled&) {
+      }
+      try {
+        child.join();
+      } catch (const std::runtime_error& e) {
+        co_return e.what();  // the child's exception was retrieved, not lost
+      }
+      co_return "no exception";
+    };
+    auto h = weave::co_spawn("parent", parent());
+    weave::this_task::sleep_for(1s);
+    h.cancel();
+    EXPECT_EQ(h.join(), "child failed");
   });
 }
 

@@ -112,6 +112,25 @@ TEST(Determinism, ReplayInAnotherProcessReproducesTheFailureByteForByte) {
   EXPECT_THAT(found.output, HasSubstr("weave: failure: assertion: weave::check failed"));
 }
 
+TEST(Determinism, CoroutinesGiveByteIdenticalSchedulesAndReportsAcrossProcesses) {
+  const std::string a = FreshDir("async_a");
+  const std::string b = FreshDir("async_b");
+  const ChildResult first = RunChild({"explore-async", "5", a});
+  const ChildResult second =
+      RunChild({"explore-async", "5", b}, {"WEAVE_TEST_PADDING=" + std::string(20000, 'x')});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::string schedule_a = ReadFile(a + "/Child.AsyncPipeline.schedule");
+  ASSERT_FALSE(schedule_a.empty());
+  EXPECT_EQ(schedule_a, ReadFile(b + "/Child.AsyncPipeline.schedule"));
+  EXPECT_EQ(first.output, second.output);
+  // The replay in a third process reproduces the report, async stacks included.
+  const ChildResult replayed = RunChild({"replay-async", a + "/Child.AsyncPipeline.schedule"});
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.output;
+  EXPECT_EQ(first.output, replayed.output);
+  EXPECT_THAT(first.output, HasSubstr("every job is counted once"));
+}
+
 // The body of an in-process replay test: a lost update between three tasks.
 void LostUpdate() {
   weave::shared<int> n{0, "n"};

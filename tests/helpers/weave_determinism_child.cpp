@@ -2,6 +2,8 @@
 //
 //   weave_determinism_child explore SEED OUT_DIR   -> writes OUT_DIR/Child.Pipeline.schedule
 //   weave_determinism_child replay FILE
+//   weave_determinism_child explore-async SEED OUT_DIR -> OUT_DIR/Child.AsyncPipeline.schedule
+//   weave_determinism_child replay-async FILE
 // Prints the failure report (deterministic: no wall-clock figures) and exits 0 when a failure was
 // found or reproduced, 1 when not, 2 on bad usage.
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "weave/coro.hpp"
 #include "weave/weave.hpp"
 
 namespace {
@@ -51,6 +54,40 @@ void Pipeline() {
   weave::check(processed.load() == 4, "every job is counted once");
 }
 
+// The same pipeline with coroutines: coroutine workers in a task_group awaiting a channel, a
+// fiber producer, an event, virtual time, an injected fault and a lost update across a co_await.
+weave::task<> AsyncWorker(weave::channel<int>& jobs, int& processed) {
+  while (auto job = co_await jobs.co_receive()) {
+    const int seen = processed;
+    co_await weave::sleep_for(std::chrono::milliseconds(10));  // the bug: read, await, write
+    processed = seen + 1;
+  }
+}
+
+void AsyncPipeline() {
+  using namespace std::chrono_literals;
+  weave::channel<int> jobs{2, "jobs"};
+  weave::event started{"started"};
+  int processed = 0;
+  auto producer = weave::spawn("producer", [&] {
+    started.wait();
+    for (int i = 0; i < 4; ++i) {
+      if (weave::choose(4) == 0) weave::this_task::sleep_for(1s);  // injected delay
+      jobs.send(i);
+    }
+    jobs.close();
+  });
+  weave::sync_wait([&]() -> weave::task<> {
+    weave::task_group workers("workers");
+    workers.spawn("worker-1", AsyncWorker(jobs, processed));
+    workers.spawn("worker-2", AsyncWorker(jobs, processed));
+    started.set();
+    co_await workers.wait();
+  }());
+  producer.join();
+  weave::check(processed == 4, "every job is counted once");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,16 +96,19 @@ int main(int argc, char** argv) {
   o.test_name = "Child.Pipeline";
   o.iterations = 5000;
   o.progress_interval = absl::ZeroDuration();
-  if (mode == "explore" && argc == 4) {
+  const bool async = mode.ends_with("-async");
+  if (async) o.test_name = "Child.AsyncPipeline";
+  if ((mode == "explore" || mode == "explore-async") && argc == 4) {
     o.seed = std::strtoull(argv[2], nullptr, 10);
     o.out_dir = argv[3];
-  } else if (mode == "replay" && argc == 3) {
+  } else if ((mode == "replay" || mode == "replay-async") && argc == 3) {
     o.replay_file = argv[2];
   } else {
-    std::cerr << "usage: weave_determinism_child explore SEED OUT_DIR | replay FILE\n";
+    std::cerr << "usage: weave_determinism_child explore[-async] SEED OUT_DIR | replay[-async] "
+                 "FILE\n";
     return 2;
   }
-  const weave::Result r = weave::explore(o, Pipeline);
+  const weave::Result r = weave::explore(o, async ? AsyncPipeline : Pipeline);
   if (!r.input_error.ok()) {
     std::cerr << r.Summary() << "\n";
     return 2;

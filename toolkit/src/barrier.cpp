@@ -17,9 +17,13 @@ BarrierCore::~BarrierCore() {
   CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it");
 }
 
-std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef<void()> completion,
-                                  weave::source_location where) {
+std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop, weave::source_location where) {
   SchedulingPoint(Operation::kArrive, this);
+  return ArriveNow(n, drop, where);
+}
+
+std::uint64_t BarrierCore::ArriveNow(std::ptrdiff_t n, bool drop,
+                                     const weave::source_location& where) {
   if (n <= 0 || n > remaining_) {
     const std::string what = absl::StrCat("arrive(", n, ") on ", Describe(), " with ", remaining_,
                                           " arrivals missing in this phase");
@@ -31,7 +35,7 @@ std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef
   remaining_ -= n;
   if (drop) expected_ -= n;
   if (remaining_ == 0) {
-    completion();
+    Complete();
     remaining_ = expected_;
     ++phase_;
     WakeAll(waiters_);
@@ -40,12 +44,28 @@ std::uint64_t BarrierCore::Arrive(std::ptrdiff_t n, bool drop, absl::FunctionRef
 }
 
 void BarrierCore::WaitPhase(std::uint64_t phase, weave::source_location where) {
-  SchedulingPoint(Operation::kWait, this);
-  while (phase_ == phase) {
-    if (!InSimulation())
-      throw std::logic_error("weave::barrier: wait would block outside a simulation");
-    if (Wait(waiters_, Operation::kWait, this, kNoDeadline, where) == WakeReason::kAborted) return;
+  WaitOperation operation(*this, /*arrive=*/false, phase, where);
+  Perform(operation);
+}
+
+void BarrierCore::ArriveAndWait(weave::source_location where) {
+  WaitOperation operation(*this, /*arrive=*/true, 0, where);
+  Perform(operation);
+}
+
+BlockingOperation::Outcome BarrierCore::WaitOperation::Attempt() {
+  if (arrive_) {
+    arrive_ = false;
+    phase_ = barrier_.ArriveNow(1, /*drop=*/false, where());
+    SchedulingPoint(Operation::kWait, &barrier_);  // the wait's point
   }
+  if (barrier_.phase_ != phase_) return Outcome::kDone;
+  if (!InSimulation()) {
+    throw std::logic_error("weave::barrier: wait would block outside a simulation");
+  }
+  ShowWaitAs(Operation::kWait, &barrier_);
+  WaitOn(barrier_.waiters_);
+  return Outcome::kWait;
 }
 
 }  // namespace weave::detail

@@ -10,29 +10,18 @@ condition_variable::~condition_variable() {
   detail::CheckDestroyed(*this, waiters_, waiters_.empty() ? "" : "while tasks wait on it");
 }
 
-std::cv_status condition_variable::WaitImpl(bool holds_lock, absl::FunctionRef<void()> unlock,
-                                            absl::FunctionRef<void()> relock,
-                                            detail::Nanos deadline, weave::source_location where) {
+void condition_variable::RequireSimulation() {
   if (!detail::InSimulation()) {
     throw std::logic_error("weave::condition_variable::wait called outside a simulation");
   }
-  detail::SchedulingPoint(detail::Operation::kWait, this);
-  if (!holds_lock) {
-    detail::ReportMisuse(absl::StrCat("wait on ", Describe(), " without holding its lock"), where);
-    return std::cv_status::no_timeout;
-  }
-  if (detail::SpuriousWakeupsEnabled() && detail::Choose(2) == 1) {
-    // A spurious wakeup: release and reacquire without any notify.
-    unlock();
-    relock();
-    return std::cv_status::no_timeout;
-  }
-  // Enqueue before releasing the lock: a notify issued as soon as the lock is free must reach us.
-  detail::Enqueue(waiters_);
-  unlock();
-  const detail::WakeReason r = detail::Block(detail::Operation::kWait, this, deadline, where);
-  relock();
-  return r == detail::WakeReason::kTimedOut ? std::cv_status::timeout : std::cv_status::no_timeout;
+}
+
+bool condition_variable::ChooseSpuriousWakeup() {
+  return detail::SpuriousWakeupsEnabled() && detail::Choose(2) == 1;
+}
+
+void condition_variable::ReportWaitWithoutLock(const weave::source_location& where) const {
+  detail::ReportMisuse(absl::StrCat("wait on ", Describe(), " without holding its lock"), where);
 }
 
 void condition_variable::notify_one(weave::source_location /*where*/) {

@@ -60,6 +60,9 @@ void Validate(const Options& o) {
     throw std::invalid_argument(
         "weave::Options::time_budget must be positive (absl::InfiniteDuration() for none)");
   }
+  if (o.watchdog < absl::ZeroDuration()) {
+    throw std::invalid_argument("weave::Options::watchdog must not be negative (0 disables it)");
+  }
   if (o.progress_interval < absl::ZeroDuration()) {
     throw std::invalid_argument("weave::Options::progress_interval must not be negative");
   }

@@ -32,6 +32,9 @@ constexpr FlagInfo kFlags[] = {
     {"spurious_wakeups",
      "let condition_variable waits wake spuriously: true|false (default false)"},
     {"progress", "print progress this often on long explorations, 0 to disable (default 10s)"},
+    {"watchdog",
+     "report a task that runs this long (wall time) without a scheduling point, 0 to disable "
+     "(default 2s)"},
 };
 
 absl::Status Bad(absl::string_view name, absl::string_view value, absl::string_view expected) {
@@ -112,6 +115,14 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
       return Bad(name, value, "a duration such as 10s, or 0");
     }
     o.progress_interval = d;
+  } else if (name == "watchdog") {
+    absl::Duration d;
+    if (value == "0") {
+      d = absl::ZeroDuration();
+    } else if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration()) {
+      return Bad(name, value, "a duration such as 2s or 500ms, or 0");
+    }
+    o.watchdog = d;
   } else {
     std::string known;
     for (const FlagInfo& f : kFlags) absl::StrAppend(&known, known.empty() ? "" : ", ", f.name);

@@ -19,6 +19,10 @@ latch::~latch() {
 
 void latch::count_down(std::ptrdiff_t n, weave::source_location where) {
   detail::SchedulingPoint(detail::Operation::kArrive, this);
+  CountDown(n, where);
+}
+
+void latch::CountDown(std::ptrdiff_t n, const weave::source_location& where) {
   if (n < 0 || n > count_) {
     const std::string what = absl::StrCat("count_down(", n, ") on ", Describe(), " with count ",
                                           count_, (n < 0 ? ": negative" : ": below zero"));
@@ -36,20 +40,28 @@ bool latch::try_wait() const {
 }
 
 void latch::wait(weave::source_location where) const {
-  detail::SchedulingPoint(detail::Operation::kWait, this);
-  while (count_ != 0) {
-    if (!detail::InSimulation())
-      throw std::logic_error("weave::latch: wait() would block outside a simulation");
-    if (detail::Wait(waiters_, detail::Operation::kWait, this, detail::kNoDeadline, where) ==
-        detail::WakeReason::kAborted) {
-      return;
-    }
-  }
+  WaitOperation operation(const_cast<latch&>(*this), /*arrive=*/false, 0, where);
+  detail::Perform(operation);
 }
 
 void latch::arrive_and_wait(std::ptrdiff_t n, weave::source_location where) {
-  count_down(n, where);
-  wait(where);
+  WaitOperation operation(*this, /*arrive=*/true, n, where);
+  detail::Perform(operation);
+}
+
+detail::BlockingOperation::Outcome latch::WaitOperation::Attempt() {
+  if (arrive_) {
+    arrive_ = false;
+    latch_.CountDown(n_, where());
+    detail::SchedulingPoint(detail::Operation::kWait, &latch_);  // wait()'s point
+  }
+  if (latch_.count_ == 0) return Outcome::kDone;
+  if (!detail::InSimulation()) {
+    throw std::logic_error("weave::latch: wait() would block outside a simulation");
+  }
+  ShowWaitAs(detail::Operation::kWait, &latch_);
+  WaitOn(latch_.waiters_);
+  return Outcome::kWait;
 }
 
 }  // namespace weave

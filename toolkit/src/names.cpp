@@ -28,6 +28,7 @@ constexpr KindName kFailureKindNames[] = {
     {FailureKind::kDataRace, "data-race"},
     {FailureKind::kPotentialDeadlock, "potential-deadlock"},
     {FailureKind::kCrash, "crash"},
+    {FailureKind::kStall, "stall"},
 };
 }  // namespace
 
@@ -137,6 +138,10 @@ std::string_view ObjectKindName(ObjectKind kind) {
       return "channel";
     case ObjectKind::kShared:
       return "shared";
+    case ObjectKind::kEvent:
+      return "event";
+    case ObjectKind::kFuture:
+      return "future";
     case ObjectKind::kTask:
       return "task";
   }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "internal/simulation.hpp"
+
 #include "weave/cancellation.hpp"
 #include "weave/task_backend.hpp"
 
@@ -38,7 +39,7 @@ bool AwaitOperation(std::coroutine_handle<> h, BlockingOperation& operation) {
   return backend->Await(h, operation);
 }
 
-void BlockingOperation::RaiseIfEnded() const {
+void BlockingOperation::RaiseEnded() const {
   if (error_) std::rethrow_exception(error_);
   switch (ended_) {
     case WakeReason::kAborted:

@@ -41,18 +41,22 @@ bool SemaphoreCore::TryAcquire() {
 }
 
 bool SemaphoreCore::AcquireUntil(Nanos deadline, weave::source_location where) {
-  SchedulingPoint(Operation::kAcquire, this);
-  for (;;) {
-    if (count_ > 0) {
-      --count_;
-      return true;
-    }
-    if (!InSimulation())
-      throw std::logic_error(
-          "weave::counting_semaphore: acquire() would block outside a simulation");
-    if (Wait(waiters_, Operation::kAcquire, this, deadline, where) != WakeReason::kNotified)
-      return false;
+  AcquireOperation operation(*this, deadline, where);
+  Perform(operation);
+  return operation.acquired();
+}
+
+BlockingOperation::Outcome SemaphoreCore::AcquireOperation::Attempt() {
+  if (semaphore_.count_ > 0) {
+    --semaphore_.count_;
+    acquired_ = true;
+    return Outcome::kDone;
   }
+  if (!InSimulation()) {
+    throw std::logic_error("weave::counting_semaphore: acquire() would block outside a simulation");
+  }
+  WaitOn(semaphore_.waiters_, deadline_);
+  return Outcome::kWait;
 }
 
 }  // namespace weave::detail

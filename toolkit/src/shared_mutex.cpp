@@ -36,25 +36,42 @@ void shared_mutex::RequireSimulation(const char* what) const {
 
 void shared_mutex::lock(weave::source_location where) {
   RequireSimulation("lock");
-  detail::SchedulingPoint(detail::Operation::kLock, this);
+  AcquireOperation operation(*this, /*shared=*/false, where);
+  detail::Perform(operation);
+}
+
+detail::BlockingOperation::Outcome shared_mutex::AcquireOperation::Attempt() {
   const TaskId me = detail::CurrentTask();
-  for (;;) {
-    if (writer_ == kNoTask && readers_.empty()) {
-      writer_ = me;
-      return;
+  if (shared_) {
+    if (mutex_.writer_ == kNoTask) {
+      mutex_.readers_.push_back(me);
+      acquired_ = true;
+      return Outcome::kDone;
     }
-    if (writer_ == me || std::find(readers_.begin(), readers_.end(), me) != readers_.end()) {
+    if (mutex_.writer_ == me) {
       detail::ReportFailure(FailureKind::kDeadlock,
-                            absl::StrCat("self-deadlock: task ", me, " locks ", Describe(),
-                                         " exclusively while it already holds it"),
-                            "", detail::ToPosition(where), /*stop_now=*/true);
-      return;
+                            absl::StrCat("self-deadlock: task ", me, " locks ", mutex_.Describe(),
+                                         " shared while it holds it exclusively"),
+                            "", detail::ToPosition(where()), /*stop_now=*/true);
+      return Outcome::kDone;
     }
-    if (detail::Wait(waiters_, detail::Operation::kLock, this, detail::kNoDeadline, where) !=
-        detail::WakeReason::kNotified) {
-      return;
+  } else {
+    const std::vector<TaskId>& readers = mutex_.readers_;
+    if (mutex_.writer_ == kNoTask && readers.empty()) {
+      mutex_.writer_ = me;
+      acquired_ = true;
+      return Outcome::kDone;
+    }
+    if (mutex_.writer_ == me || std::find(readers.begin(), readers.end(), me) != readers.end()) {
+      detail::ReportFailure(FailureKind::kDeadlock,
+                            absl::StrCat("self-deadlock: task ", me, " locks ", mutex_.Describe(),
+                                         " exclusively while it already holds it"),
+                            "", detail::ToPosition(where()), /*stop_now=*/true);
+      return Outcome::kDone;
     }
   }
+  WaitOn(mutex_.waiters_);
+  return Outcome::kWait;
 }
 
 bool shared_mutex::try_lock(weave::source_location /*where*/) {
@@ -81,25 +98,8 @@ void shared_mutex::unlock(weave::source_location where) {
 
 void shared_mutex::lock_shared(weave::source_location where) {
   RequireSimulation("lock_shared");
-  detail::SchedulingPoint(detail::Operation::kLockShared, this);
-  const TaskId me = detail::CurrentTask();
-  for (;;) {
-    if (writer_ == kNoTask) {
-      readers_.push_back(me);
-      return;
-    }
-    if (writer_ == me) {
-      detail::ReportFailure(FailureKind::kDeadlock,
-                            absl::StrCat("self-deadlock: task ", me, " locks ", Describe(),
-                                         " shared while it holds it exclusively"),
-                            "", detail::ToPosition(where), /*stop_now=*/true);
-      return;
-    }
-    if (detail::Wait(waiters_, detail::Operation::kLockShared, this, detail::kNoDeadline, where) !=
-        detail::WakeReason::kNotified) {
-      return;
-    }
-  }
+  AcquireOperation operation(*this, /*shared=*/true, where);
+  detail::Perform(operation);
 }
 
 bool shared_mutex::try_lock_shared(weave::source_location /*where*/) {

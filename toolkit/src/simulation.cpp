@@ -67,7 +67,10 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
 }
 
 Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
-    : options_(options), max_steps_(options.max_steps), strategy_(strategy) {}
+    : options_(options),
+      max_steps_(options.max_steps),
+      strategy_(strategy),
+      watchdog_(options.watchdog) {}
 
 Simulation::~Simulation() {
   for (auto& t : tasks_) t->backend.reset();
@@ -97,6 +100,7 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
   }
   ResetForRun();
   t_simulation = this;
+  watchdog_.BeginRun();
   in_body_ = true;
   try {
     body();
@@ -124,11 +128,13 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
                     absl::StrCat("leaked tasks:", leaked), {}, /*stop_now=*/false);
     }
   }
+  if (!aborting_ && watchdog_.Stalled()) ReportStall();  // stalled after its last point
   if (!aborting_) CheckJoinsAndErrors();
   aborting_ = true;
   // The body's locals are gone, so tasks still alive cannot be unwound safely: their frames may
   // refer to those locals. Their stacks are released without running destructors.
   AbandonUnfinishedTasks();
+  watchdog_.EndRun();
   t_simulation = nullptr;
   return std::move(failure_);
 }
@@ -252,7 +258,12 @@ TaskId Simulation::PickNext() {
     ReportLivelock();
     return kNoTask;
   }
+  if (watchdog_.Stalled()) {
+    ReportStall();
+    return kNoTask;
+  }
   const TaskId next = strategy_.PickTask(runnable_, current_->id);
+  watchdog_.Progress(next);
   if (next == kNoTask) {  // only a replay declines: it diverged from its recording
     std::string why = strategy_.Divergence();
     if (why.empty()) why = "the strategy stopped the run";
@@ -448,6 +459,12 @@ TaskBackend& Simulation::MakeCurrent(TaskId id) {
   return BackendOf(*current_);
 }
 
+bool JoinOperation::OnWaitEnded(WakeReason reason) {
+  // A cancelled await of a handle did not join: the handle can still be joined or awaited.
+  if (reason == WakeReason::kCancelled && checked_) Simulation::Current()->UndoJoin(id_);
+  return BlockingOperation::OnWaitEnded(reason);
+}
+
 void Simulation::Cancel(TaskId id) {
   if (id <= 0 || static_cast<std::size_t>(id) >= task_count_) return;
   TaskRecord& t = task(id);
@@ -529,8 +546,11 @@ bool Simulation::ValidateJoin(TaskId id, std::uint64_t run_serial,
     return false;
   }
   target.joined = true;
-  target.must_join = false;
   return true;
+}
+
+void Simulation::UndoJoin(TaskId id) {
+  if (id > 0 && static_cast<std::size_t>(id) < task_count_) task(id).joined = false;
 }
 
 BlockingOperation::Outcome JoinOperation::Attempt() {
@@ -542,6 +562,7 @@ BlockingOperation::Outcome JoinOperation::Attempt() {
   TaskRecord& target = sim.task_record(id_);
   if (target.state == TaskState::kFinished) {
     joined_ = true;
+    target.must_join = false;
     return Outcome::kDone;
   }
   WaitOn(target.joiners);
@@ -741,6 +762,20 @@ void Simulation::ReportLivelock() {
       {}, /*stop_now=*/false);
 }
 
+void Simulation::ReportStall() {
+  const absl::Duration stalled = absl::Trunc(watchdog_.TakeStall(), absl::Milliseconds(1));
+  ReportFailure(
+      FailureKind::kStall,
+      absl::StrCat("task ", DescribeTask(*current_), " ran for ", absl::FormatDuration(stalled),
+                   " of wall time without reaching a scheduling point"),
+      absl::StrCat("a real blocking call (std::this_thread::sleep_for, a socket or file read, a "
+                   "std::mutex) or a busy loop stops every other task: weave switches tasks only "
+                   "at its own primitives and awaitables\n(the limit is ",
+                   absl::FormatDuration(watchdog_.limit()),
+                   "; change it with --weave_watchdog, 0 disables it)"),
+      {}, /*stop_now=*/false);
+}
+
 void Simulation::CheckInvariants() const {
 #ifndef NDEBUG
   // runnable_ holds exactly the runnable tasks, ascending.
@@ -915,6 +950,13 @@ bool BeginWait(Operation op, const SyncObject* object, Nanos deadline,
 WakeReason EndWait() { return Require("EndWait").EndWait(); }
 TaskId PickNextTask() { return Require("PickNextTask").PickNextTask(); }
 TaskBackend& MakeCurrent(TaskId id) { return Require("MakeCurrent").MakeCurrent(id); }
+TaskBackend* ScheduleNext(bool note, Operation op, const SyncObject* object) {
+  Simulation& sim = *t_simulation;  // the caller runs a task of this simulation
+  if (note) sim.NotePoint(op, object);
+  const TaskId next = sim.PickNextTask();
+  if (next == kNoTask) return nullptr;
+  return &sim.MakeCurrent(next);
+}
 WakeReason StopAt(Operation op) { return Require("StopAt").StopAt(op); }
 void CancelTask(TaskId id) { Require("CancelTask").Cancel(id); }
 bool CancelRequested() {

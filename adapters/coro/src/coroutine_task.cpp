@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+
 #include "weave/detail/runtime.hpp"
 
 namespace weave::detail {
@@ -127,9 +128,12 @@ void Carrier::Run(void* argument) {
     if (current->finished()) {
       next = &static_cast<ContextBackend&>(FinishCurrentTask());
     } else {
-      const TaskId id = PickNextTask();
-      if (id == kNoTask || id == current->id_) continue;  // stopping: it unwinds; or itself
-      next = &static_cast<ContextBackend&>(MakeCurrent(id));
+      const bool note = current->phase_ == CoroutineTaskBackend::Phase::kAtPoint;
+      TaskBackend* picked = ScheduleNext(note, note ? current->pending_->op() : Operation::kStart,
+                                         note ? current->pending_->object() : nullptr);
+      // Stopping (it unwinds next), or itself again: go on with the same task.
+      if (picked == nullptr || picked == current) continue;
+      next = static_cast<ContextBackend*>(picked);
     }
     current->carrier_ = nullptr;
     if (next->RunsOnCarrier()) {
@@ -187,6 +191,12 @@ bool CoroutineTaskBackend::Await(std::coroutine_handle<> coroutine, BlockingOper
   }
   resume_ = coroutine;
   pending_ = &operation;
+  if (operation.where().line() == 0 && frame_ != nullptr) {
+    // The innermost weave::task frame knows where its co_await is.
+    const CoroutineFrame* innermost = frame_;
+    while (innermost->awaiting != nullptr) innermost = innermost->awaiting;
+    operation.SetWhereIfUnknown(innermost->awaiting_at);
+  }
   return true;
 }
 
@@ -196,10 +206,10 @@ void CoroutineTaskBackend::Detach() {
   if (phase_ == Phase::kFinished && error_) {
     // It ended with an exception that now nobody will see.
     MarkErrorRetrieved(id_);
-    ReportFailure(FailureKind::kUncaughtException,
-                  absl::StrCat(DescribeException(error_), " (in task ", id_,
-                               ", which was then detached)"),
-                  "", {}, /*stop_now=*/false);
+    ReportFailure(
+        FailureKind::kUncaughtException,
+        absl::StrCat(DescribeException(error_), " (in task ", id_, ", which was then detached)"),
+        "", {}, /*stop_now=*/false);
   }
 }
 
@@ -226,8 +236,8 @@ bool CoroutineTaskBackend::RunAttempts() {
       if (op.Attempt() == BlockingOperation::Outcome::kDone) return true;
       if (op.wait_queue() != nullptr && !op.enqueued()) Enqueue(*op.wait_queue());
       WakeReason early = WakeReason::kNotified;
-      if (BeginWait(op.wait_op(), op.wait_object(), op.deadline(), op.where(),
-                    op.waits_for_task(), &early)) {
+      if (BeginWait(op.wait_op(), op.wait_object(), op.deadline(), op.where(), op.waits_for_task(),
+                    &early)) {
         phase_ = Phase::kWaiting;
         return false;
       }
@@ -288,9 +298,8 @@ void CoroutineTaskBackend::RunUntilSuspended() {
       return;
     }
     if (pending_->starts_with_point()) {
-      NotePoint(pending_->op(), pending_->object());
       phase_ = Phase::kAtPoint;
-      return;  // the carrier picks who runs next
+      return;  // the carrier notes the point and picks who runs next
     }
     // Its first wait is its scheduling point (a sleep): attempt at once.
     phase_ = Phase::kAtPoint;

@@ -2,11 +2,17 @@
 //
 // Every operation is a scheduling point, so interleavings between atomic operations are explored.
 // Memory orders are accepted for source compatibility and treated as seq_cst (weaker orders are
-// not modelled yet). wait()/notify_one()/notify_all() block in the simulation.
+// not modelled yet). wait()/notify_one()/notify_all() block in the simulation; co_wait() is the
+// awaitable wait() for coroutines, run by the same code.
 //
 //   weave::atomic<int> hits{0, "hits"};
 //   hits.fetch_add(1);
 //   if (hits.load() == 2) { ... }
+//   co_await hits.co_wait(2);   // a coroutine: resumes once notified with hits != 2
+//
+// Determinism: notify_one wakes the longest waiter, notify_all every waiter; the strategy orders
+// who runs.
+// Thread-safety: like every weave primitive, used only by tasks of one simulation.
 #pragma once
 
 #include <atomic>
@@ -15,6 +21,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "weave/detail/operation.hpp"
 #include "weave/detail/runtime.hpp"
 #include "weave/detail/source_location.hpp"
 
@@ -118,17 +125,19 @@ class atomic : public detail::SyncObject {
 
   // Blocks while the value equals `old` (C++20 atomic wait).
   void wait(T old, std::memory_order = std::memory_order_seq_cst) const {
-    Point();
-    while (Equal(value_, old)) {
-      if (detail::Wait(waiters_, detail::Operation::kWait, this) == detail::WakeReason::kAborted) {
-        return;
-      }
-    }
+    WaitOperation operation(*this, old, weave::source_location());
+    detail::Perform(operation);
   }
+  // Awaitable wait(old): `co_await flag.co_wait(false);`.
+  auto co_wait(T old, weave::source_location where = weave::source_location::current()) const {
+    return detail::Awaitable<WaitOperation>(*this, old, where);
+  }
+  // Wakes the longest waiter of wait()/co_wait().
   void notify_one() {
     Point();
     detail::WakeOne(waiters_);
   }
+  // Wakes every waiter.
   void notify_all() {
     Point();
     detail::WakeAll(waiters_);
@@ -138,6 +147,26 @@ class atomic : public detail::SyncObject {
   void ForgetEarlierRun() override { waiters_.Forget(); }
 
  private:
+  // wait(old), for the blocking and the awaitable forms alike: the atomic's scheduling point,
+  // then waits until notified with a value other than `old`.
+  class WaitOperation final : public detail::BlockingOperation {
+   public:
+    WaitOperation(const atomic& a, T old, const weave::source_location& where)
+        : BlockingOperation(detail::Operation::kAtomic, &a, where), atomic_(a), old_(old) {
+      ShowWaitAs(detail::Operation::kWait, &a);
+    }
+    Outcome Attempt() override {
+      if (!Equal(atomic_.value_, old_)) return Outcome::kDone;
+      WaitOn(atomic_.waiters_);
+      return Outcome::kWait;
+    }
+    void Result() const {}
+
+   private:
+    const atomic& atomic_;
+    T old_;
+  };
+
   static bool Equal(const T& a, const T& b) {
     if constexpr (requires { a == b; }) {
       return a == b;

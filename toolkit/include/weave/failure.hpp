@@ -38,6 +38,8 @@ enum class FailureKind : std::uint8_t {
   kPotentialDeadlock,  // a lock-order inversion (lock-order detector): "potential-deadlock"
   kCrash,              // a signal (SIGSEGV, SIGABRT, ...) killed the process: "crash". Only
                        // ever in a schedule file, written by the crash handler as the process dies.
+  kStall,              // a task ran longer than the watchdog allows (wall time) without reaching
+                       // a scheduling point: a real blocking call or a busy loop: "stall"
 };
 
 // Returns the stable lower-case name of `kind`, e.g. "deadlock".

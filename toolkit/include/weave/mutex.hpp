@@ -84,6 +84,9 @@ class mutex : public detail::SyncObject {
   void ForgetEarlierRun() override;
 
  private:
+  // A condition variable's wait relocks its mutex with a LockOperation of its own.
+  friend class condition_variable;
+
   TaskId owner_ = kNoTask;  // Invariant: kNoTask iff unlocked.
   detail::WaitQueue waiters_;
 };

@@ -44,6 +44,12 @@ struct Options {
   // Let condition_variable waits return spuriously (explored as a choice).
   // --weave_spurious_wakeups / WEAVE_SPURIOUS_WAKEUPS. Default false.
   bool spurious_wakeups = false;
+  // Wall time a task may run without reaching a scheduling point before the run is reported as a
+  // stall (a real blocking call such as std::this_thread::sleep_for or a socket read, or a busy
+  // loop: weave cannot interleave anything meanwhile). The watchdog only reports, at the task's
+  // next scheduling point, and warns on stderr as soon as it notices; it never changes the
+  // schedule. --weave_watchdog / WEAVE_WATCHDOG (e.g. "5s"; 0 disables). Default 2s.
+  absl::Duration watchdog = absl::Seconds(2);
   // Print a progress line every this often during long explorations (0 disables).
   // --weave_progress / WEAVE_PROGRESS. Default 10s.
   absl::Duration progress_interval = absl::Seconds(10);

@@ -22,6 +22,7 @@
 #include "weave/options.hpp"
 #include "weave/strategy.hpp"
 #include "weave/task_backend.hpp"
+#include "internal/watchdog.hpp"
 
 namespace weave::detail {
 
@@ -153,6 +154,8 @@ class Simulation {
   // --- joins (JoinOperation) ---
   // Checks a join of task `id` by the current task; marks it joined. False (reported) on misuse.
   bool ValidateJoin(TaskId id, std::uint64_t run_serial, const weave::source_location& where);
+  // A join that was cancelled before the task finished: it may be joined again.
+  void UndoJoin(TaskId id);
 
  private:
   void ResetForRun();
@@ -180,6 +183,7 @@ class Simulation {
   // At the end of a run: exceptions nobody retrieved, handles nobody joined.
   void CheckJoinsAndErrors();
   void ReportLivelock();
+  void ReportStall();
   std::string DescribeTaskState(const TaskRecord& t) const;
   std::string DescribeTask(const TaskRecord& t) const;
   // " at file:line", or empty when unknown.
@@ -219,6 +223,7 @@ class Simulation {
   // alive are abandoned instead.
   bool in_body_ = false;
   std::optional<Failure> failure_;
+  Watchdog watchdog_;
 };
 
 }  // namespace weave::detail

@@ -43,14 +43,15 @@ class [[nodiscard]] task_handle {
   // Blocks the calling fiber or body until the task has finished; returns its result or rethrows
   // its exception. Joining twice or an empty handle is misuse.
   T join(weave::source_location where = weave::source_location::current()) {
-    Operation operation(TakeId(), run_serial_, where);
+    Operation operation(TakeId(), run_serial_, where, nullptr);
     detail::Perform(operation);
     operation.RaiseIfEnded();
     return operation.Result();
   }
-  // co_await h: suspends the calling coroutine until the task has finished.
-  auto operator co_await() & { return detail::Awaitable<Operation>(TakeId(), run_serial_, kAwait); }
-  auto operator co_await() && { return detail::Awaitable<Operation>(TakeId(), run_serial_, kAwait); }
+  // co_await h: suspends the calling coroutine until the task has finished. If the awaiting
+  // task is cancelled first (task_cancelled), the handle stays joinable.
+  auto operator co_await() & { return detail::Awaitable<Operation>(*this); }
+  auto operator co_await() && { return detail::Awaitable<Operation>(*this); }
 
   // The task runs on unjoined; an exception that ends it is reported as uncaught.
   void detach() {
@@ -68,8 +69,7 @@ class [[nodiscard]] task_handle {
   bool joinable() const { return id_ != kNoTask; }
   // Whether the task has finished (a scheduling-free peek).
   bool done() const {
-    return id_ != kNoTask && detail::CurrentRunSerial() == run_serial_ &&
-           detail::TaskFinished(id_);
+    return id_ != kNoTask && detail::CurrentRunSerial() == run_serial_ && detail::TaskFinished(id_);
   }
   TaskId id() const { return id_; }
 
@@ -78,8 +78,14 @@ class [[nodiscard]] task_handle {
   // Joining: the JoinOperation, then the task's result.
   class Operation final : public detail::JoinOperation {
    public:
-    using JoinOperation::JoinOperation;
+    Operation(TaskId id, std::uint64_t run_serial, const weave::source_location& where,
+              task_handle* awaited)
+        : JoinOperation(id, run_serial, where), awaited_(awaited) {}
+    // Awaiting `handle`: it is emptied once the join has happened.
+    explicit Operation(task_handle& handle)
+        : Operation(handle.id_, handle.run_serial_, kAwait, &handle) {}
     T Result() {
+      if (awaited_ != nullptr && joined()) awaited_->id_ = kNoTask;
       if (!joined()) {
         if constexpr (std::is_void_v<T>) {
           return;
@@ -89,6 +95,9 @@ class [[nodiscard]] task_handle {
       }
       return Backend(task()).TakeResult();
     }
+
+   private:
+    task_handle* awaited_;
   };
   static detail::CoroutineTask<T>& Backend(TaskId id) {
     return static_cast<detail::CoroutineTask<T>&>(detail::BackendOfTask(id));

@@ -14,4 +14,7 @@
 #include "weave/sleep.hpp"
 #include "weave/sync_wait.hpp"
 #include "weave/task.hpp"
+#include "weave/task_group.hpp"
 #include "weave/weave.hpp"
+#include "weave/when_all.hpp"
+#include "weave/when_any.hpp"

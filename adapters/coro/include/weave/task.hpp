@@ -55,11 +55,11 @@ class CoroutineFrame {
     return static_cast<Awaitable&&>(awaitable);
   }
 
-  weave::source_location awaiting_at;       // the last co_await reached
-  CoroutineFrame* awaiting = nullptr;       // the child task awaited now, if any
-  std::coroutine_handle<> continuation;     // the frame that awaits this one (null: a root)
-  std::exception_ptr error;                 // what escaped the body
-  void* memory = nullptr;                   // the allocation that holds the frame
+  weave::source_location awaiting_at;    // the last co_await reached
+  CoroutineFrame* awaiting = nullptr;    // the child task awaited now, if any
+  std::coroutine_handle<> continuation;  // the frame that awaits this one (null: a root)
+  std::exception_ptr error;              // what escaped the body
+  void* memory = nullptr;                // the allocation that holds the frame
 
   // Appends this frame's chain, innermost first.
   void AppendStack(std::vector<StackFrame>& frames) const;
@@ -98,7 +98,7 @@ template <class T>
 class TaskPromise final : public TaskPromiseBase<T> {
  public:
   template <class U>
-    requires std::is_convertible_v<U&&, T>
+  requires std::is_convertible_v<U&&, T>
   void return_value(U&& value) {
     if constexpr (std::is_reference_v<T>) {
       value_ = std::addressof(value);
@@ -195,8 +195,8 @@ class [[nodiscard]] task {
 
 template <class T>
 task<T> detail::TaskPromiseBase<T>::get_return_object() noexcept {
-  return task<T>(std::coroutine_handle<TaskPromise<T>>::from_promise(
-      static_cast<TaskPromise<T>&>(*this)));
+  return task<T>(
+      std::coroutine_handle<TaskPromise<T>>::from_promise(static_cast<TaskPromise<T>&>(*this)));
 }
 
 }  // namespace weave

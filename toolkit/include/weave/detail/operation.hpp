@@ -30,7 +30,8 @@ class BlockingOperation {
   BlockingOperation(Operation op, const SyncObject* object, const weave::source_location& where)
       : op_(op), object_(object), where_(where), wait_op_(op), wait_object_(object) {}
   // Copyable only so that an awaitable can be moved before it is awaited (compilers may move
-  // the operand of co_await into the coroutine frame). Never copied once started.
+  // the operand of co_await into the coroutine frame; a derived operation's implicit move
+  // constructor copies this base). Never copied once started.
   BlockingOperation(const BlockingOperation&) = default;
   BlockingOperation& operator=(const BlockingOperation&) = delete;
 
@@ -63,13 +64,19 @@ class BlockingOperation {
   // Why the operation ended without succeeding: kNotified when it did not (it succeeded or
   // failed in Attempt), kTimedOut, kAborted (the run is stopping) or kCancelled.
   WakeReason ended() const { return ended_; }
+  // For backends: the call site to show when the awaitable could not capture one (co_await h).
+  void SetWhereIfUnknown(const weave::source_location& where) {
+    if (where_.line() == 0) where_ = where;
+  }
   // Ends the operation before its first attempt (a cancelled task's await).
   void EndBeforeStart(WakeReason reason) { ended_ = reason; }
   // An exception the operation raised while it ran outside the coroutine (see Awaitable).
   void SetError(std::exception_ptr error) { error_ = std::move(error); }
   // Called by await_resume: rethrows the stored error; unwinds the task when the run is stopping;
   // throws task_cancelled when the task was cancelled while waiting.
-  void RaiseIfEnded() const;
+  void RaiseIfEnded() const {
+    if (error_ || ended_ != WakeReason::kNotified) RaiseEnded();
+  }
 
  protected:
   ~BlockingOperation() = default;
@@ -91,8 +98,12 @@ class BlockingOperation {
     wait_object_ = object;
     waits_for_task_ = task;
   }
+  // For Attempt: the call site reports show from now on (a phase that stands for a call the
+  // user did not write, as a condition variable's relock of its mutex).
+  void ShowWhere(const weave::source_location& where) { where_ = where; }
 
  private:
+  void RaiseEnded() const;
   void SetWait(WaitQueue* queue, bool enqueued, Nanos deadline) {
     wait_queue_ = queue;
     enqueued_ = enqueued;
@@ -153,8 +164,10 @@ class [[nodiscard]] Awaitable {
   template <class... Args>
     requires std::is_constructible_v<Op, Args&&...>
   explicit Awaitable(Args&&... args) : operation_(std::forward<Args>(args)...) {}
-  Awaitable(Awaitable&& other) noexcept(std::is_nothrow_copy_constructible_v<Op>)
-      : operation_(other.operation_) {}
+  // Moves the operation (a copy of the base's state, a move of the derived's: an operation that
+  // holds a move-only value, as a channel send does, stays awaitable).
+  Awaitable(Awaitable&& other) noexcept(std::is_nothrow_move_constructible_v<Op>)
+      : operation_(std::move(other.operation_)) {}
   Awaitable& operator=(Awaitable&&) = delete;
 
   bool await_ready() const noexcept { return false; }
@@ -205,6 +218,7 @@ class JoinOperation : public BlockingOperation {
   JoinOperation(TaskId id, std::uint64_t run_serial, const weave::source_location& where)
       : BlockingOperation(Operation::kJoin, nullptr, where), id_(id), run_serial_(run_serial) {}
   Outcome Attempt() final;
+  bool OnWaitEnded(WakeReason reason) final;
   // True when the task finished and this operation joined it.
   bool joined() const { return joined_; }
   TaskId task() const { return id_; }

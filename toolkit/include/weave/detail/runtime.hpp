@@ -70,6 +70,8 @@ enum class ObjectKind : std::uint8_t {
   kAtomic,
   kChannel,
   kShared,
+  kEvent,
+  kFuture,
   kTask,
 };
 std::string_view ObjectKindName(ObjectKind kind);

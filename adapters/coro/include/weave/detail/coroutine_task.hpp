@@ -79,7 +79,7 @@ class CoroutineTaskBackend : public ContextBackend {
 
   std::coroutine_handle<> root_;
   CoroutineFrame* frame_;
-  std::coroutine_handle<> resume_;       // the coroutine to resume next
+  std::coroutine_handle<> resume_;        // the coroutine to resume next
   BlockingOperation* pending_ = nullptr;  // the weave awaitable it is suspended at
   Phase phase_ = Phase::kStart;
   Carrier* carrier_ = nullptr;  // the carrier it runs on, or is suspended on mid-code

@@ -1,0 +1,55 @@
+// Internal: the wall-clock watchdog that notices a task running too long without a scheduling
+// point (a real blocking call or a busy loop in user code).
+//
+// Each Simulation owns a Watchdog and bumps it at every scheduling step (one relaxed store). A
+// single process-wide thread looks at every registered Watchdog a few times per limit; when one
+// has not moved for the limit during a run, it warns on stderr and flags it. The simulation
+// reports the stall at the stalled task's next scheduling point. The watchdog never changes what
+// the simulation does otherwise: schedules do not depend on wall time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+#include "weave/failure.hpp"
+
+namespace weave::detail {
+
+class Watchdog {
+ public:
+  // A zero or negative limit disables it (no thread is started).
+  explicit Watchdog(absl::Duration limit);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  void BeginRun();
+  void EndRun();
+  // The current task reached a scheduling point; `task` runs next.
+  void Progress(TaskId task) {
+    progress_.store(++ticks_, std::memory_order_relaxed);
+    task_.store(task, std::memory_order_relaxed);
+  }
+  // Whether the watchdog flagged a stall since the last scheduling point.
+  bool Stalled() const { return stalled_.load(std::memory_order_relaxed); }
+  // How long the stalled task had run without a scheduling point until now; clears the flag.
+  absl::Duration TakeStall();
+  absl::Duration limit() const { return limit_; }
+
+ private:
+  friend class WatchdogThread;
+  const absl::Duration limit_;
+  std::uint64_t ticks_ = 0;  // written by the simulation's thread only
+  std::atomic<std::uint64_t> progress_{0};
+  std::atomic<TaskId> task_{kNoTask};
+  std::atomic<bool> active_{false};
+  std::atomic<bool> stalled_{false};
+  std::atomic<std::int64_t> still_since_ns_{0};  // steady clock, when progress last changed
+  // Owned by the watchdog thread (under its mutex).
+  std::uint64_t seen_progress_ = 0;
+  bool warned_ = false;
+};
+
+}  // namespace weave::detail
