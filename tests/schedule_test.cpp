@@ -1,6 +1,8 @@
 // The schedule file: round trips, and a one-line error naming file and line for every bad input.
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "gmock/gmock.h"
 
@@ -47,6 +49,67 @@ TEST(ScheduleFile, RunnableSetsAreWrittenAsRanges) {
   EXPECT_THAT(text, HasSubstr("\nt 1 0-2,5\n"));
   EXPECT_THAT(text, HasSubstr("\nc 2 3\n"));
   EXPECT_THAT(text, HasSubstr("\nt 5 5\n"));
+}
+
+// A wide run: more runnable tasks than a schedule lists id by id.
+std::vector<weave::TaskId> Ids(int n) {
+  std::vector<weave::TaskId> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(i);
+  return ids;
+}
+
+TEST(ScheduleFile, LargeRunnableSetsAreWrittenBySizeAndFingerprintAndRoundTrip) {
+  weave::Schedule s = SampleSchedule();
+  const std::vector<weave::TaskId> wide = Ids(1000);
+  s.AddTaskDecision(7, wide);
+  const std::string text = weave::FormatSchedule(s);
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "\nt 7 #1000:%016llx\n",
+                static_cast<unsigned long long>(weave::RunnableSet::FingerprintOf(wide)));
+  EXPECT_THAT(text, HasSubstr(expected));
+  absl::StatusOr<weave::Schedule> parsed = weave::ParseSchedule(text, "mem");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(*parsed == s);
+  EXPECT_EQ(weave::FormatSchedule(*parsed), text);
+  // A set that differs in one id has another fingerprint.
+  std::vector<weave::TaskId> other = wide;
+  other.back() = 5000;
+  EXPECT_NE(weave::RunnableSet::FingerprintOf(other), weave::RunnableSet::FingerprintOf(wide));
+}
+
+TEST(ScheduleFile, AWideRunReplaysAndAChangedWideRunIsCaught) {
+  // 200 tasks runnable at once: recorded by fingerprint, replayed exactly.
+  auto body = [](int extra) {
+    return [extra] {
+      weave::event go{"go"};
+      std::vector<weave::join_handle> tasks;
+      for (int i = 0; i < 200 + extra; ++i) {
+        tasks.push_back(weave::spawn("t", [&go] { go.wait(); }));
+      }
+      go.set();  // all 200 runnable at once
+      for (auto& t : tasks) t.join();
+      weave::check(false, "fail so that the schedule is kept");
+    };
+  };
+  weave::Options o;
+  o.iterations = 1;
+  o.out_dir = TempPath("wide");
+  o.test_name = "Wide.Run";
+  const weave::Result found = weave::explore(o, body(0));
+  ASSERT_FALSE(found.ok());
+  ASSERT_FALSE(found.schedule_path.empty());
+  std::ifstream file(found.schedule_path);
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr(" #2")) << "a step with 200 or more runnable tasks is summarized";
+  weave::Options replay = o;
+  replay.replay_file = found.schedule_path;
+  const weave::Result again = weave::explore(replay, body(0));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.failure().kind, weave::FailureKind::kAssertion) << again;
+  const weave::Result changed = weave::explore(replay, body(1));
+  ASSERT_FALSE(changed.ok());
+  EXPECT_EQ(changed.failure().kind, weave::FailureKind::kNondeterminism) << changed;
+  EXPECT_THAT(changed.failure().message, HasSubstr("nondeterminism at step"));
 }
 
 TEST(ScheduleFile, WriteIsAtomicAndReadable) {
@@ -117,6 +180,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "f.schedule:8: expected a failure kind"},
         BadFile{"PickNotRunnable", Replace(Good(), "t 1 0-2,5", "t 3 0-2,5"),
                 "f.schedule:12: expected a picked task that is in the runnable set"},
+        BadFile{"SmallSetAsFingerprint", Replace(Good(), "t 1 0-2,5", "t 1 #4:0123456789abcdef"),
+                "f.schedule:12: expected 't <task> #<size above 64>:<16 hex digits>'"},
+        BadFile{"BadFingerprint", Replace(Good(), "t 1 0-2,5", "t 1 #100:xyz"),
+                "f.schedule:12: expected 't <task> #<size above 64>:<16 hex digits>'"},
+        BadFile{"LargeSetListed", Replace(Good(), "t 1 0-2,5", "t 1 0-99"),
+                "f.schedule:12: expected a set of at most 64 tasks"},
         BadFile{"DescendingSet", Replace(Good(), "t 1 0-2,5", "t 1 5,0-2"),
                 "f.schedule:12: expected 't <task> <ascending task set"},
         BadFile{"ChoiceOutOfRange", Replace(Good(), "c 2 3", "c 3 3"),

@@ -74,6 +74,15 @@ class Writer {
     while (n > 0) Char(digits[--n]);
     return *this;
   }
+  // Exactly 16 lower-case hex digits.
+  Writer& Hex16(std::uint64_t v) {
+    char digits[16];
+    for (int i = 15; i >= 0; --i) {
+      digits[i] = "0123456789abcdef"[v & 0xF];
+      v >>= 4;
+    }
+    return Str(digits, sizeof digits);
+  }
   Writer& I64(std::int64_t v) {
     if (v < 0) {
       Char('-');
@@ -261,6 +270,10 @@ void CrashGuard::OnCrash(int signal) const {
         continue;
       }
       out.Str("t ").U64(d.value).Char(' ');
+      if (!Schedule::Listed(d)) {  // a large set: "#<size>:<fingerprint>"
+        out.Char('#').U64(d.bound).Char(':').Hex16(recording_.fingerprint(d)).Char('\n');
+        continue;
+      }
       const auto set = recording_.runnable(d);
       for (std::size_t j = 0; j < set.size();) {
         std::size_t k = j;

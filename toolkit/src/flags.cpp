@@ -67,6 +67,18 @@ bool ParseSize(absl::string_view v, std::size_t& out) {
   return true;
 }
 
+// A non-negative duration ("10s", "500ms"), or a bare 0 meaning "off".
+bool ParseDurationOrZero(absl::string_view v, absl::Duration& out) {
+  absl::Duration d;
+  if (v == "0") {
+    d = absl::ZeroDuration();
+  } else if (!absl::ParseDuration(v, &d) || d < absl::ZeroDuration()) {
+    return false;
+  }
+  out = d;
+  return true;
+}
+
 }  // namespace
 
 namespace {
@@ -108,21 +120,13 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
   } else if (name == "spurious_wakeups") {
     if (!ParseBool(value, o.spurious_wakeups)) return Bad(name, value, "true or false");
   } else if (name == "progress") {
-    absl::Duration d;
-    if (value == "0") {
-      d = absl::ZeroDuration();
-    } else if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration()) {
+    if (!ParseDurationOrZero(value, o.progress_interval)) {
       return Bad(name, value, "a duration such as 10s, or 0");
     }
-    o.progress_interval = d;
   } else if (name == "watchdog") {
-    absl::Duration d;
-    if (value == "0") {
-      d = absl::ZeroDuration();
-    } else if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration()) {
+    if (!ParseDurationOrZero(value, o.watchdog)) {
       return Bad(name, value, "a duration such as 2s or 500ms, or 0");
     }
-    o.watchdog = d;
   } else {
     std::string known;
     for (const FlagInfo& f : kFlags) absl::StrAppend(&known, known.empty() ? "" : ", ", f.name);

@@ -12,7 +12,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "internal/strings.hpp"
 
@@ -23,6 +25,19 @@ void Schedule::Clear() {
   runnable_pool_.clear();
   last_set_offset_ = 0;
   last_set_size_ = ~std::size_t{0};
+  last_set_fingerprint_ = 0;
+}
+
+void Schedule::AddSummarizedTaskDecision(TaskId picked, std::size_t size,
+                                         std::uint64_t fingerprint) {
+  Decision d;
+  d.value = static_cast<std::uint64_t>(picked);
+  d.bound = size;
+  d.runnable_offset = static_cast<std::uint32_t>(runnable_pool_.size());
+  runnable_pool_.push_back(static_cast<TaskId>(fingerprint >> 32));
+  runnable_pool_.push_back(static_cast<TaskId>(fingerprint & 0xFFFFFFFFu));
+  last_set_size_ = ~std::size_t{0};  // the next decision stores its own set
+  decisions_.push_back(d);
 }
 
 void Schedule::AddChoiceDecision(std::uint64_t value, std::uint64_t n) {
@@ -43,6 +58,7 @@ bool operator==(const Schedule& a, const Schedule& b) {
       auto rx = a.runnable(x);
       auto ry = b.runnable(y);
       if (!std::equal(rx.begin(), rx.end(), ry.begin(), ry.end())) return false;
+      if (!Schedule::Listed(x) && a.fingerprint(x) != b.fingerprint(y)) return false;
     }
   }
   return a.test_name == b.test_name && a.strategy == b.strategy && a.seed == b.seed &&
@@ -63,6 +79,11 @@ std::string FormatTaskSet(std::span<const TaskId> ids) {
   return out;
 }
 
+std::string FormatTaskSet(const Schedule& schedule, const Decision& d) {
+  if (Schedule::Listed(d)) return FormatTaskSet(schedule.runnable(d));
+  return absl::StrFormat("#%d:%016x", d.bound, schedule.fingerprint(d));
+}
+
 std::string FormatSchedule(const Schedule& s) {
   std::string out;
   absl::StrAppend(&out, "weave-schedule ", Schedule::kFormatVersion, "\n");
@@ -80,7 +101,7 @@ std::string FormatSchedule(const Schedule& s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const Decision& d = s.decision(i);
     if (d.kind == Decision::Kind::kTask) {
-      absl::StrAppend(&out, "t ", d.value, " ", FormatTaskSet(s.runnable(d)), "\n");
+      absl::StrAppend(&out, "t ", d.value, " ", FormatTaskSet(s, d), "\n");
     } else {
       absl::StrAppend(&out, "c ", d.value, " ", d.bound, "\n");
     }
@@ -242,13 +263,33 @@ absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_vie
     auto line = p.Next(absl::StrCat("decision ", i + 1, " of ", *count));
     if (!line.ok()) return line.status();
     std::vector<absl::string_view> f = absl::StrSplit(*line, ' ');
-    if (f.size() == 3 && f[0] == "t") {
+    if (f.size() == 3 && f[0] == "t" && absl::StartsWith(f[2], "#")) {
+      // A large set, by size and fingerprint: "#<size>:<16 hex digits>".
+      TaskId picked = 0;
+      std::size_t size = 0;
+      std::uint64_t fingerprint = 0;
+      const std::size_t colon = f[2].find(':');
+      if (!absl::SimpleAtoi(f[1], &picked) || picked < 0 || colon == absl::string_view::npos ||
+          !absl::SimpleAtoi(f[2].substr(1, colon - 1), &size) ||
+          size <= Schedule::kMaxListedSet || f[2].size() - colon - 1 != 16 ||
+          !absl::SimpleHexAtoi(f[2].substr(colon + 1), &fingerprint)) {
+        return p.Error(absl::StrCat("'t <task> #<size above ", Schedule::kMaxListedSet,
+                                    ">:<16 hex digits>'"),
+                       *line);
+      }
+      s.AddSummarizedTaskDecision(picked, size, fingerprint);
+    } else if (f.size() == 3 && f[0] == "t") {
       TaskId picked = 0;
       if (!absl::SimpleAtoi(f[1], &picked) || picked < 0 || !ParseTaskSet(f[2], set)) {
         return p.Error("'t <task> <ascending task set like 0-2,5>'", *line);
       }
       if (!std::binary_search(set.begin(), set.end(), picked)) {
         return p.Error("a picked task that is in the runnable set", *line);
+      }
+      if (set.size() > Schedule::kMaxListedSet) {
+        return p.Error(absl::StrCat("a set of at most ", Schedule::kMaxListedSet,
+                                    " tasks (larger ones are written #<size>:<fingerprint>)"),
+                       *line);
       }
       s.AddTaskDecision(picked, set);
     } else if (f.size() == 3 && f[0] == "c") {

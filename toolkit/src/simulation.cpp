@@ -80,6 +80,7 @@ void Simulation::ResetForRun() {
   for (std::size_t i = 0; i < task_count_; ++i) tasks_[i]->backend.reset();
   task_count_ = 0;
   runnable_.clear();
+  runnable_fingerprint_ = 0;
   timers_.clear();
   objects_.clear();
   now_ = 0;
@@ -91,6 +92,7 @@ void Simulation::ResetForRun() {
   tasks_[0]->Reset(kRootTask, "main", TaskKind::kBody, kNoTask);
   task_count_ = 1;
   runnable_.push_back(kRootTask);
+  runnable_fingerprint_ = TaskFingerprint(kRootTask);
   current_ = tasks_[0].get();
 }
 
@@ -112,8 +114,8 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
   }
   in_body_ = false;
   TaskRecord& root = task(kRootTask);
+  MakeBlocked(root);  // leaves the runnable set, if it is in it
   root.state = TaskState::kFinished;
-  runnable_.erase(std::remove(runnable_.begin(), runnable_.end(), kRootTask), runnable_.end());
   if (!aborting_) {
     std::string leaked;
     for (std::size_t i = 1; i < task_count_; ++i) {
@@ -149,6 +151,7 @@ void Simulation::AbandonUnfinishedTasks() {
     if (t.state != TaskState::kFinished) t.state = TaskState::kAbandoned;
   }
   runnable_.clear();
+  runnable_fingerprint_ = 0;
   for (std::size_t i = 1; i < task_count_; ++i) {
     TaskRecord& t = *tasks_[i];
     if (t.state != TaskState::kAbandoned) continue;
@@ -180,6 +183,7 @@ TaskId Simulation::CreateTask(std::string_view name, TaskKind kind,
   ++task_count_;
   // New ids are the largest: appending keeps runnable_ sorted.
   runnable_.push_back(id);
+  runnable_fingerprint_ += TaskFingerprint(id);
   return id;
 }
 
@@ -196,6 +200,7 @@ void Simulation::MakeRunnable(TaskRecord& t) {
   if (t.state == TaskState::kRunnable) return;
   t.state = TaskState::kRunnable;
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t.id), t.id);
+  runnable_fingerprint_ += TaskFingerprint(t.id);
 }
 
 void Simulation::MakeBlocked(TaskRecord& t) {
@@ -204,6 +209,7 @@ void Simulation::MakeBlocked(TaskRecord& t) {
   auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t.id);
   assert(it != runnable_.end() && *it == t.id);
   runnable_.erase(it);
+  runnable_fingerprint_ -= TaskFingerprint(t.id);
 }
 
 void Simulation::Unlink(TaskRecord& t) {
@@ -262,7 +268,7 @@ TaskId Simulation::PickNext() {
     ReportStall();
     return kNoTask;
   }
-  const TaskId next = strategy_.PickTask(runnable_, current_->id);
+  const TaskId next = strategy_.PickTask(RunnableSet(runnable_, runnable_fingerprint_), current_->id);
   watchdog_.Progress(next);
   if (next == kNoTask) {  // only a replay declines: it diverged from its recording
     std::string why = strategy_.Divergence();
@@ -795,6 +801,7 @@ void Simulation::CheckInvariants() const {
     }
   }
   assert(next == runnable_.size());
+  assert(runnable_fingerprint_ == RunnableSet::FingerprintOf(runnable_));
 #endif
 }
 

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 
 #include "weave/failure.hpp"
+#include "weave/strategy.hpp"
 
 namespace weave {
 
@@ -31,8 +32,9 @@ struct Decision {
   enum class Kind : std::uint8_t { kTask, kChoice };
   // kTask: the picked task id. kChoice: the value chosen.
   std::uint64_t value = 0;
-  // kChoice: the n of choose(n). kTask: number of runnable ids (they are stored in the schedule's
-  // runnable pool starting at `runnable_offset`).
+  // kChoice: the n of choose(n). kTask: number of runnable ids. Up to Schedule::kMaxListedSet
+  // they are stored in the schedule's runnable pool starting at `runnable_offset`; a larger set is
+  // stored as its fingerprint (two pool entries), so recording stays O(1) per step.
   std::uint64_t bound = 0;
   std::uint32_t runnable_offset = 0;
   Kind kind = Kind::kTask;  // last: 24 bytes, not 32, per recorded step
@@ -52,12 +54,16 @@ class Schedule {
   std::optional<FailureKind> failure;  // the failure the run ended with, if any
   std::string failure_message;         // its one-line message (informational)
 
+  // Runnable sets of at most this many tasks are recorded (and written) id by id; larger ones by
+  // size and fingerprint ("#1000:0123456789abcdef" in a schedule file).
+  static constexpr std::size_t kMaxListedSet = 64;
+
   // Drops the decisions, keeping the capacity (a schedule is refilled for every run).
   void Clear();
   // Hot path: called at every scheduling step while recording. A runnable set equal to the
   // previous decision's is shared, not copied (sets change only when tasks block, wake, spawn or
   // finish).
-  void AddTaskDecision(TaskId picked, std::span<const TaskId> runnable) {
+  void AddTaskDecision(TaskId picked, const RunnableSet& runnable) {
     Decision d;
     d.value = static_cast<std::uint64_t>(picked);
     d.bound = runnable.size();
@@ -66,24 +72,44 @@ class Schedule {
     } else {
       d.runnable_offset = last_set_offset_ = static_cast<std::uint32_t>(runnable_pool_.size());
       last_set_size_ = runnable.size();
-      runnable_pool_.insert(runnable_pool_.end(), runnable.begin(), runnable.end());
+      last_set_fingerprint_ = runnable.fingerprint();
+      if (runnable.size() <= kMaxListedSet) {
+        runnable_pool_.insert(runnable_pool_.end(), runnable.begin(), runnable.end());
+      } else {
+        runnable_pool_.push_back(static_cast<TaskId>(runnable.fingerprint() >> 32));
+        runnable_pool_.push_back(static_cast<TaskId>(runnable.fingerprint() & 0xFFFFFFFFu));
+      }
     }
     decisions_.push_back(d);
   }
+  // A decision whose set of `size` (> kMaxListedSet) tasks is known by its fingerprint only.
+  void AddSummarizedTaskDecision(TaskId picked, std::size_t size, std::uint64_t fingerprint);
   void AddChoiceDecision(std::uint64_t value, std::uint64_t n);
 
   std::size_t size() const { return decisions_.size(); }
   const Decision& decision(std::size_t i) const { return decisions_[i]; }
+  // Whether a task decision's runnable set is stored id by id (else: size and fingerprint).
+  static bool Listed(const Decision& d) { return d.bound <= kMaxListedSet; }
+  // The ids of a listed set (empty for a summarized one).
   std::span<const TaskId> runnable(const Decision& d) const {
+    if (!Listed(d)) return {};
     return {runnable_pool_.data() + d.runnable_offset, static_cast<std::size_t>(d.bound)};
+  }
+  // The fingerprint of a task decision's set (see RunnableSet).
+  std::uint64_t fingerprint(const Decision& d) const {
+    if (Listed(d)) return RunnableSet::FingerprintOf(runnable(d));
+    const auto high = static_cast<std::uint32_t>(runnable_pool_[d.runnable_offset]);
+    const auto low = static_cast<std::uint32_t>(runnable_pool_[d.runnable_offset + 1]);
+    return (std::uint64_t{high} << 32) | low;
   }
   friend bool operator==(const Schedule& a, const Schedule& b);
 
  private:
   // A plain loop: the sets are a handful of ids, where a memcmp call costs more than it saves.
   // Invariant: when last_set_size_ is not ~0, the last set lies within runnable_pool_.
-  bool SameAsLastSet(std::span<const TaskId> runnable) const {
+  bool SameAsLastSet(const RunnableSet& runnable) const {
     if (last_set_size_ != runnable.size()) return false;
+    if (runnable.size() > kMaxListedSet) return last_set_fingerprint_ == runnable.fingerprint();
     const TaskId* last = runnable_pool_.data() + last_set_offset_;
     for (std::size_t i = 0; i < runnable.size(); ++i) {
       if (last[i] != runnable[i]) return false;
@@ -95,6 +121,7 @@ class Schedule {
   std::vector<TaskId> runnable_pool_;
   std::uint32_t last_set_offset_ = 0;
   std::size_t last_set_size_ = ~std::size_t{0};
+  std::uint64_t last_set_fingerprint_ = 0;
 };
 
 // Formats `schedule` as the text of a schedule file.
@@ -109,5 +136,7 @@ absl::Status WriteScheduleFile(const Schedule& schedule, const std::string& path
 
 // Formats a set of task ids compactly, e.g. "0-2,5".
 std::string FormatTaskSet(std::span<const TaskId> ids);
+// Formats the runnable set of a task decision: its ids, or "#<size>:<fingerprint in hex>".
+std::string FormatTaskSet(const Schedule& schedule, const Decision& d);
 
 }  // namespace weave

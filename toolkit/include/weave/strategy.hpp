@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "absl/status/statusor.h"
 
@@ -46,6 +47,47 @@ class Strategy {
   Kind kind_;
 };
 
+// A task's share of a RunnableSet's fingerprint (a 64-bit mix of its id).
+constexpr std::uint64_t TaskFingerprint(TaskId id) {
+  std::uint64_t x = static_cast<std::uint64_t>(static_cast<std::uint32_t>(id)) + 0x9E3779B97F4A7C15u;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9u;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBu;
+  return x ^ (x >> 31);
+}
+
+// The tasks a strategy may pick from: ids in ascending order, and a fingerprint of the set (the
+// sum of TaskFingerprint over its ids, mod 2^64) that the simulation keeps up to date in O(1) per
+// change. Recordings and replays of runs with many runnable tasks compare fingerprints instead of
+// whole sets, so a step stays O(1) when 100,000 tasks are runnable.
+class RunnableSet {
+ public:
+  RunnableSet(std::span<const TaskId> ids, std::uint64_t fingerprint)
+      : ids_(ids), fingerprint_(fingerprint) {}
+  // From ids alone (computes the fingerprint: O(n); for tests and tools).
+  template <class Range>
+    requires std::is_convertible_v<const Range&, std::span<const TaskId>>
+  RunnableSet(const Range& ids)  // NOLINT(google-explicit-constructor): a view, like span
+      : ids_(ids), fingerprint_(FingerprintOf(ids_)) {}
+
+  static std::uint64_t FingerprintOf(std::span<const TaskId> ids) {
+    std::uint64_t sum = 0;
+    for (TaskId id : ids) sum += TaskFingerprint(id);
+    return sum;
+  }
+
+  std::span<const TaskId> ids() const { return ids_; }
+  std::uint64_t fingerprint() const { return fingerprint_; }
+  std::size_t size() const { return ids_.size(); }
+  bool empty() const { return ids_.empty(); }
+  TaskId operator[](std::size_t i) const { return ids_[i]; }
+  auto begin() const { return ids_.begin(); }
+  auto end() const { return ids_.end(); }
+
+ private:
+  std::span<const TaskId> ids_;
+  std::uint64_t fingerprint_;
+};
+
 // The seam every strategy implements (one implementation per file in toolkit/src/strategies/).
 //
 // Contract:
@@ -64,7 +106,7 @@ class SchedulingStrategy {
 
   virtual ~SchedulingStrategy() = default;
   virtual bool BeginRun() = 0;
-  virtual TaskId PickTask(std::span<const TaskId> runnable, TaskId current) = 0;
+  virtual TaskId PickTask(const RunnableSet& runnable, TaskId current) = 0;
   virtual std::uint64_t PickChoice(std::uint64_t n) = 0;
   // Why the last PickTask/PickChoice returned kNoTask/kNoChoice. Empty otherwise.
   virtual std::string Divergence() const { return {}; }

@@ -198,6 +198,7 @@ class Simulation {
   std::vector<std::unique_ptr<TaskRecord>> tasks_;  // pool; the first task_count_ are this run's
   std::size_t task_count_ = 0;
   std::vector<TaskId> runnable_;
+  std::uint64_t runnable_fingerprint_ = 0;  // RunnableSet::FingerprintOf(runnable_), kept in step
   struct Timer {
     Nanos deadline;
     TaskId task;

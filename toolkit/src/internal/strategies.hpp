@@ -21,7 +21,7 @@ class RandomStrategy final : public SchedulingStrategy {
   explicit RandomStrategy(std::uint64_t seed) : seed_(seed) {}
   bool BeginRun() override;
   // Inline: the recorder calls it directly at every step.
-  TaskId PickTask(std::span<const TaskId> runnable, TaskId /*current*/) override {
+  TaskId PickTask(const RunnableSet& runnable, TaskId /*current*/) override {
     if (runnable.size() == 1) return runnable[0];
     return runnable[random_.Below(runnable.size())];
   }
@@ -38,7 +38,7 @@ class RandomStrategy final : public SchedulingStrategy {
 class RoundRobinStrategy final : public SchedulingStrategy {
  public:
   bool BeginRun() override;
-  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override;
+  TaskId PickTask(const RunnableSet& runnable, TaskId current) override;
   std::uint64_t PickChoice(std::uint64_t n) override;
 
  private:
@@ -51,7 +51,7 @@ class ReplayStrategy final : public SchedulingStrategy {
  public:
   explicit ReplayStrategy(const Schedule& schedule) : schedule_(schedule) {}
   bool BeginRun() override;
-  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override;
+  TaskId PickTask(const RunnableSet& runnable, TaskId current) override;
   std::uint64_t PickChoice(std::uint64_t n) override;
   std::string Divergence() const override { return divergence_; }
   // Decisions consumed so far, and whether every recorded decision was consumed.
@@ -78,7 +78,7 @@ class RecordingStrategy final : public SchedulingStrategy {
     out_.Clear();
     return inner_.BeginRun();
   }
-  TaskId PickTask(std::span<const TaskId> runnable, TaskId current) override {
+  TaskId PickTask(const RunnableSet& runnable, TaskId current) override {
     const TaskId picked = inner_.PickTask(runnable, current);
     if (picked != kNoTask) out_.AddTaskDecision(picked, runnable);
     return picked;

@@ -1,9 +1,18 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "internal/strategies.hpp"
 
 namespace weave::detail {
+
+namespace {
+// A runnable set as a schedule file would show it.
+std::string FormatRunnable(const RunnableSet& runnable) {
+  if (runnable.size() <= Schedule::kMaxListedSet) return FormatTaskSet(runnable.ids());
+  return absl::StrFormat("#%d:%016x", runnable.size(), runnable.fingerprint());
+}
+}  // namespace
 
 bool ReplayStrategy::BeginRun() {
   if (started_) return false;
@@ -13,25 +22,32 @@ bool ReplayStrategy::BeginRun() {
   return true;
 }
 
-TaskId ReplayStrategy::PickTask(std::span<const TaskId> runnable, TaskId /*current*/) {
+TaskId ReplayStrategy::PickTask(const RunnableSet& runnable, TaskId /*current*/) {
   const std::size_t step = position_ + 1;
   if (position_ >= schedule_.size()) {
     divergence_ = absl::StrCat(
         "nondeterminism at step ", step, ": the run went on past the end of the recording (",
-        schedule_.size(), " decisions); runnable now {", FormatTaskSet(runnable), "}");
+        schedule_.size(), " decisions); runnable now {", FormatRunnable(runnable), "}");
     return kNoTask;
   }
   const Decision& d = schedule_.decision(position_);
   if (d.kind != Decision::Kind::kTask) {
     divergence_ = absl::StrCat("nondeterminism at step ", step, ": recorded choose(", d.bound,
                                ") but the run reached a scheduling point with runnable {",
-                               FormatTaskSet(runnable), "}");
+                               FormatRunnable(runnable), "}");
     return kNoTask;
   }
+  // Large sets were recorded by size and fingerprint: compare those (O(1) per step).
   const auto recorded = schedule_.runnable(d);
-  if (!std::equal(recorded.begin(), recorded.end(), runnable.begin(), runnable.end())) {
+  const bool same =
+      Schedule::Listed(d)
+          ? std::equal(recorded.begin(), recorded.end(), runnable.begin(), runnable.end())
+          : d.bound == runnable.size() && schedule_.fingerprint(d) == runnable.fingerprint() &&
+                std::binary_search(runnable.begin(), runnable.end(),
+                                   static_cast<TaskId>(d.value));
+  if (!same) {
     divergence_ = absl::StrCat("nondeterminism at step ", step, ": recorded runnable {",
-                               FormatTaskSet(recorded), "}, now {", FormatTaskSet(runnable),
+                               FormatTaskSet(schedule_, d), "}, now {", FormatRunnable(runnable),
                                "} (does the body depend on something outside weave's control?)");
     return kNoTask;
   }
@@ -55,7 +71,7 @@ std::uint64_t ReplayStrategy::PickChoice(std::uint64_t n) {
             : absl::StrCat("nondeterminism at step ", step,
                            ": recorded a scheduling point with "
                            "runnable {",
-                           FormatTaskSet(schedule_.runnable(d)), "}, now choose(", n, ")");
+                           FormatTaskSet(schedule_, d), "}, now choose(", n, ")");
     return kNoChoice;
   }
   ++position_;

@@ -10,10 +10,10 @@ bool RoundRobinStrategy::BeginRun() {
   return true;
 }
 
-TaskId RoundRobinStrategy::PickTask(std::span<const TaskId> runnable, TaskId current) {
+TaskId RoundRobinStrategy::PickTask(const RunnableSet& runnable, TaskId current) {
   // The first runnable id above the current one, wrapping to the smallest.
   auto it = std::upper_bound(runnable.begin(), runnable.end(), current);
-  return it != runnable.end() ? *it : runnable.front();
+  return it != runnable.end() ? *it : runnable[0];
 }
 
 std::uint64_t RoundRobinStrategy::PickChoice(std::uint64_t /*n*/) { return 0; }
