@@ -38,6 +38,7 @@ std::string FormatNanos(Nanos t) {
 void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_kind,
                        TaskId new_parent) {
   id = new_id;
+  fingerprint = TaskFingerprint(new_id);
   name.assign(new_name.data(), new_name.size());
   kind = new_kind;
   state = TaskState::kRunnable;
@@ -200,7 +201,7 @@ void Simulation::MakeRunnable(TaskRecord& t) {
   if (t.state == TaskState::kRunnable) return;
   t.state = TaskState::kRunnable;
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t.id), t.id);
-  runnable_fingerprint_ += TaskFingerprint(t.id);
+  runnable_fingerprint_ += t.fingerprint;
 }
 
 void Simulation::MakeBlocked(TaskRecord& t) {
@@ -209,7 +210,7 @@ void Simulation::MakeBlocked(TaskRecord& t) {
   auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t.id);
   assert(it != runnable_.end() && *it == t.id);
   runnable_.erase(it);
-  runnable_fingerprint_ -= TaskFingerprint(t.id);
+  runnable_fingerprint_ -= t.fingerprint;
 }
 
 void Simulation::Unlink(TaskRecord& t) {

@@ -28,8 +28,9 @@ class WatchdogThread {
   void Register(Watchdog* w) {
     std::lock_guard<std::mutex> lock(mu_);
     watched_.push_back(w);
+    // No notify: waking the thread costs a context switch per explore(); it picks up the new
+    // limit within its current period (100ms at most).
     if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
-    wake_.notify_all();
   }
   void Unregister(Watchdog* w) {
     std::lock_guard<std::mutex> lock(mu_);

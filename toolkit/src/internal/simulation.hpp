@@ -31,6 +31,7 @@ enum class TaskState : std::uint8_t { kRunnable, kBlocked, kFinished, kAbandoned
 
 struct TaskRecord {
   TaskId id = kNoTask;
+  std::uint64_t fingerprint = 0;  // TaskFingerprint(id), cached: added and removed at every step
   std::string name;
   TaskKind kind = TaskKind::kFiber;
   TaskState state = TaskState::kRunnable;
