@@ -300,6 +300,27 @@ TEST(AsyncMistakes, ASpawnedTaskNeverJoinedIsReported) {
   EXPECT_THAT(f.where.file, HasSubstr("coro_test.cpp"));
 }
 
+TEST(AsyncMistakes, ACoroutineTaskStillWaitingWhenTheBodyReturnsIsReportedAndFreed) {
+  // The task waits inside a nested weave::task; the body returns without joining. The leak is
+  // reported, and both coroutine frames are freed without running their destructors (they may
+  // refer to the body's locals, which are gone). Under ASan this also checks that no frame leaks
+  // and nothing touches freed memory. (Heap memory owned by the frames' locals does leak, as it
+  // does for an abandoned fiber's stack.)
+  weave::event never{"never"};  // outlives the runs: only the task is left behind
+  const weave::Failure f = FailureOf(FailureKind::kLeakedTask, Runs(20), [&never] {
+    auto inner = [](weave::event& e) -> weave::task<> {
+      char in_frame[1000] = {};
+      co_await e.co_wait();
+      (void)in_frame;
+    };
+    auto outer = [inner](weave::event& e) -> weave::task<> { co_await inner(e); };
+    weave::co_spawn("stuck", outer(never)).detach();
+    weave::this_task::sleep_for(1s);
+  });
+  EXPECT_THAT(f.message, HasSubstr("still alive"));
+  EXPECT_THAT(f.details, HasSubstr("'stuck'"));
+}
+
 TEST(AsyncMistakes, AJoinedOrDetachedTaskIsNotReported) {
   EXPECT_WEAVE_OK(Runs(20), [] {
     auto joined = weave::co_spawn("joined", Answer());
