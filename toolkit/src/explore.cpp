@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -141,6 +142,29 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
   return result;
 }
 
+namespace {
+// The recording buffers of this thread's last exploration, kept so that a program exploring many
+// small bodies (a test suite) reuses them instead of allocating, and page-faulting, new ones.
+class CachedRecording {
+ public:
+  CachedRecording() : schedule_(std::exchange(Cache(), Schedule{})) {}
+  ~CachedRecording() {
+    schedule_.Clear();
+    Cache() = std::move(schedule_);
+  }
+  CachedRecording(const CachedRecording&) = delete;
+  CachedRecording& operator=(const CachedRecording&) = delete;
+  Schedule& get() { return schedule_; }
+
+ private:
+  static Schedule& Cache() {
+    static thread_local Schedule cache;
+    return cache;
+  }
+  Schedule schedule_;
+};
+}  // namespace
+
 Result explore(const Options& options, const std::function<void()>& body) {
   Validate(options);
   if (!options.replay_file.empty()) {
@@ -167,7 +191,8 @@ Result explore(const Options& options, const std::function<void()>& body) {
   detail::ObserverScope observers(options);
   const absl::Time start = absl::Now();
   absl::Time next_progress = start + options.progress_interval;
-  Schedule recording;
+  CachedRecording cached;
+  Schedule& recording = cached.get();
   std::unique_ptr<SchedulingStrategy> recorder =
       detail::MakeRecordingStrategy(options.strategy, options.seed, recording);
   detail::Simulation sim(options, *recorder);

@@ -19,6 +19,7 @@
 namespace weave::detail {
 
 constinit thread_local Simulation* t_simulation = nullptr;
+constinit thread_local TaskBackend* t_current_backend = nullptr;
 
 namespace {
 
@@ -94,7 +95,7 @@ void Simulation::ResetForRun() {
   task_count_ = 1;
   runnable_.push_back(kRootTask);
   runnable_fingerprint_ = TaskFingerprint(kRootTask);
-  current_ = tasks_[0].get();
+  SetCurrent(tasks_[0].get());
 }
 
 std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
@@ -139,6 +140,7 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
   AbandonUnfinishedTasks();
   watchdog_.EndRun();
   t_simulation = nullptr;
+  t_current_backend = nullptr;
   return std::move(failure_);
 }
 
@@ -172,6 +174,12 @@ TaskBackend& Simulation::BackendOf(TaskRecord& t) {
 
 void Simulation::InstallRootBackend(std::unique_ptr<TaskBackend> backend) {
   root_backend_ = std::move(backend);
+  if (current_ != nullptr && current_->id == kRootTask) t_current_backend = root_backend_.get();
+}
+
+void Simulation::SetCurrent(TaskRecord* t) {
+  current_ = t;
+  t_current_backend = t->id == kRootTask ? root_backend_.get() : t->backend.get();
 }
 
 TaskId Simulation::CreateTask(std::string_view name, TaskKind kind,
@@ -311,7 +319,7 @@ bool Simulation::FireEarliestTimers() {
 
 void Simulation::SwitchTo(TaskRecord& next) {
   TaskRecord& prev = *current_;
-  current_ = &next;
+  SetCurrent(&next);
   BackendOf(next).SwitchFrom(BackendOf(prev));
   // Resumed: whoever switched back set current_ to us.
 }
@@ -462,7 +470,7 @@ TaskId Simulation::PickNextTask() {
 TaskBackend& Simulation::Backend(TaskId id) { return BackendOf(task(id)); }
 
 TaskBackend& Simulation::MakeCurrent(TaskId id) {
-  current_ = &task(id);
+  SetCurrent(&task(id));
   return BackendOf(*current_);
 }
 
@@ -528,7 +536,7 @@ TaskBackend& Simulation::FinishCurrentTask() {
     next = PickNext();
     if (next == kNoTask) next = kRootTask;  // failure reported: task 0 tears the run down
   }
-  current_ = &task(next);
+  SetCurrent(&task(next));
   return BackendOf(*current_);
 }
 

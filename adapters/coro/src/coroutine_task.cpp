@@ -119,10 +119,12 @@ std::size_t IdleCarriers() { return CarrierPool::ForThisThread().idle(); }
 
 void Carrier::Run(void* argument) {
   Carrier& self = *static_cast<Carrier*>(argument);
+  bool just_picked = false;  // switched to: the run may be stopping (unwinding this task)
   for (;;) {
     CoroutineTaskBackend* current = self.task;
     if (current == nullptr) InternalError("a carrier was resumed without a task");
-    current->RunUntilSuspended();
+    current->RunUntilSuspended(just_picked);
+    just_picked = false;
     // The task suspended or finished: who runs next?
     ContextBackend* next = nullptr;
     if (current->finished()) {
@@ -132,7 +134,11 @@ void Carrier::Run(void* argument) {
       TaskBackend* picked = ScheduleNext(note, note ? current->pending_->op() : Operation::kStart,
                                          note ? current->pending_->object() : nullptr);
       // Stopping (it unwinds next), or itself again: go on with the same task.
-      if (picked == nullptr || picked == current) continue;
+      if (picked == nullptr) continue;
+      if (picked == current) {
+        just_picked = true;
+        continue;
+      }
       next = static_cast<ContextBackend*>(picked);
     }
     current->carrier_ = nullptr;
@@ -142,6 +148,7 @@ void Carrier::Run(void* argument) {
         // The next task is a coroutine at an await: it goes on here, without a stack switch.
         co.carrier_ = &self;
         self.task = &co;
+        just_picked = true;
         continue;
       }
     }
@@ -251,7 +258,7 @@ bool CoroutineTaskBackend::RunAttempts() {
   }
 }
 
-void CoroutineTaskBackend::RunUntilSuspended() {
+void CoroutineTaskBackend::RunUntilSuspended(bool just_picked) {
   for (;;) {
     switch (phase_) {
       case Phase::kStart:
@@ -263,6 +270,7 @@ void CoroutineTaskBackend::RunUntilSuspended() {
         break;
       case Phase::kAtPoint:
         // Picked after the scheduling point of its await: now attempt the operation.
+        if (just_picked && pending_->completes_at_once()) break;
         if (!RunAttempts()) return;
         break;
       case Phase::kWaiting: {
@@ -276,6 +284,7 @@ void CoroutineTaskBackend::RunUntilSuspended() {
       case Phase::kFinished:
         InternalError("a coroutine task was resumed in the wrong phase");
     }
+    just_picked = false;  // only the first operation was picked just now
     // Resume the coroutine until it suspends again.
     phase_ = Phase::kRunning;
     pending_ = nullptr;

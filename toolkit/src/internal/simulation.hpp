@@ -160,6 +160,8 @@ class Simulation {
 
  private:
   void ResetForRun();
+  // Sets current_ and t_current_backend (the adapters' fast path to the running task's backend).
+  void SetCurrent(TaskRecord* t);
   TaskRecord& task(TaskId id) { return *tasks_[static_cast<std::size_t>(id)]; }
   TaskBackend& BackendOf(TaskRecord& t);
   void NoteOperation(TaskRecord& t, Operation op, const SyncObject* object) const;

@@ -20,6 +20,7 @@
 
 #include "weave/detail/runtime.hpp"
 #include "weave/detail/source_location.hpp"
+#include "weave/task_backend.hpp"
 
 namespace weave::detail {
 
@@ -50,6 +51,9 @@ class BlockingOperation {
   // operation's first wait is its scheduling point, as for a sleep).
   Operation op() const { return op_; }
   bool starts_with_point() const { return starts_with_point_; }
+  // Whether the first attempt always finishes, with no effect (a yield): a coroutine picked
+  // after the scheduling point can go on without attempting.
+  bool completes_at_once() const { return completes_at_once_; }
   const SyncObject* object() const { return object_; }
   const weave::source_location& where() const { return where_; }
 
@@ -90,6 +94,8 @@ class BlockingOperation {
   }
   // For Attempt: wait for nothing but `deadline` (a sleep).
   void WaitUntil(Nanos deadline) { SetWait(nullptr, false, deadline); }
+  // For constructors: Attempt() always returns kDone at once and does nothing.
+  void CompletesAtOnce() { completes_at_once_ = true; }
   // For constructors: the operation's first wait is its scheduling point.
   void SkipInitialPoint() { starts_with_point_ = false; }
   // What reports show while the task waits (defaults: op() on object()).
@@ -120,6 +126,7 @@ class BlockingOperation {
   TaskId waits_for_task_ = kNoTask;
   Nanos deadline_ = kNoDeadline;
   bool starts_with_point_ = true;
+  bool completes_at_once_ = false;
 
  protected:
   WakeReason ended_ = WakeReason::kNotified;
@@ -171,7 +178,10 @@ class [[nodiscard]] Awaitable {
   Awaitable& operator=(Awaitable&&) = delete;
 
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) { return AwaitOperation(h, operation_); }
+  bool await_suspend(std::coroutine_handle<> h) {
+    if (TaskBackend* backend = t_current_backend) return backend->Await(h, operation_);
+    return AwaitOperation(h, operation_);  // outside a simulation, or no backend installed yet
+  }
   decltype(auto) await_resume() {
     operation_.RaiseIfEnded();
     return operation_.Result();
@@ -185,7 +195,9 @@ class [[nodiscard]] Awaitable {
 class YieldOperation final : public BlockingOperation {
  public:
   explicit YieldOperation(const weave::source_location& where)
-      : BlockingOperation(Operation::kYield, nullptr, where) {}
+      : BlockingOperation(Operation::kYield, nullptr, where) {
+    CompletesAtOnce();
+  }
   Outcome Attempt() override { return Outcome::kDone; }
   void Result() const {}
 };

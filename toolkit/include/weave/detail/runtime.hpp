@@ -19,6 +19,10 @@
 #include "weave/detail/source_location.hpp"
 #include "weave/failure.hpp"
 
+namespace weave {
+class TaskBackend;
+}  // namespace weave
+
 namespace weave::detail {
 
 // Virtual time in nanoseconds since the start of the run.
@@ -150,6 +154,9 @@ enum class WakeReason : std::uint8_t {
 struct RunAborted {};
 
 class Simulation;
+// The backend of the running task, or null (outside a simulation, or the body before an adapter
+// installed its backend). Read directly by awaitables on every co_await.
+extern constinit thread_local TaskBackend* t_current_backend;
 // The simulation running on the calling thread, or null. constinit: read directly, with no TLS
 // wrapper call, on every operation of every primitive.
 extern constinit thread_local Simulation* t_simulation;

@@ -30,14 +30,13 @@ class Carrier;
 class CoroutineTaskBackend : public ContextBackend {
  public:
   CoroutineTaskBackend(std::coroutine_handle<> root, CoroutineFrame& frame) noexcept
-      : root_(root), frame_(&frame) {}
+      : ContextBackend(/*runs_on_carrier=*/true), root_(root), frame_(&frame) {}
   ~CoroutineTaskBackend() override;
   CoroutineTaskBackend(const CoroutineTaskBackend&) = delete;
   CoroutineTaskBackend& operator=(const CoroutineTaskBackend&) = delete;
 
   ExecutionContext& RunningContext() override;
   ExecutionContext& ContextToResume() override;
-  bool RunsOnCarrier() const override { return true; }
   bool Await(std::coroutine_handle<> coroutine, BlockingOperation& operation) override;
   void AppendStack(std::vector<StackFrame>& frames) const override;
 
@@ -70,8 +69,9 @@ class CoroutineTaskBackend : public ContextBackend {
   enum class Phase : std::uint8_t { kStart, kRunning, kAtPoint, kWaiting, kFinished };
 
   // Runs the task on the current carrier until it suspends (phase kAtPoint or kWaiting) or
-  // finishes (kFinished).
-  void RunUntilSuspended();
+  // finishes (kFinished). `just_picked`: the scheduler has just picked it (the run is not
+  // stopping), so an operation that completes at once needs no attempt.
+  void RunUntilSuspended(bool just_picked);
   // Attempts the pending operation; true when it is over (resume the coroutine), false when
   // the task now waits.
   bool RunAttempts();

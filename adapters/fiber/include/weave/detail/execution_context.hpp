@@ -69,8 +69,15 @@ class ContextBackend : public TaskBackend {
   virtual ExecutionContext& RunningContext() = 0;
   // The context to switch to in order to run the task (a coroutine task takes a carrier here).
   virtual ExecutionContext& ContextToResume() = 0;
-  // Whether the task borrows carriers (a coroutine task) rather than owning its context.
-  virtual bool RunsOnCarrier() const { return false; }
+  // Whether the task borrows carriers (a coroutine task) rather than owning its context. Not
+  // virtual: it is asked at every step.
+  bool RunsOnCarrier() const { return runs_on_carrier_; }
+
+ protected:
+  explicit ContextBackend(bool runs_on_carrier = false) : runs_on_carrier_(runs_on_carrier) {}
+
+ private:
+  bool runs_on_carrier_;
 };
 
 // The backend of task 0 (the body, on the thread's own stack), installed on first need.
