@@ -275,6 +275,26 @@ TEST(AsyncStacks, ADeadlockBetweenTwoCoroutinesPrintsBothAsyncStacks) {
   EXPECT_EQ(stacks, 2) << text;
 }
 
+weave::task<std::string> InnermostStack() {
+  co_await weave::yield();
+  std::ostringstream out;
+  out << weave::this_task::stack();
+  co_return out.str();
+}
+
+weave::task<std::string> OuterStack() { co_return co_await InnermostStack(); }
+
+TEST(AsyncStacks, ACoroutineTaskPrintsItsOwnLogicalStack) {
+  EXPECT_WEAVE_OK(Runs(5), [] {
+    const std::string stack = weave::co_spawn("printer", OuterStack()).join();
+    EXPECT_THAT(stack, ::testing::MatchesRegex(
+                           "#0 InnermostStack at .*coro_test.cpp:[0-9]+\n"
+                           "#1 OuterStack at .*coro_test.cpp:[0-9]+\n"))
+        << stack;
+    EXPECT_TRUE(weave::this_task::stack().empty()) << "the body has no coroutine stack";
+  });
+}
+
 TEST(Carriers, SuspendedCoroutineTasksHoldNoStack) {
   EXPECT_WEAVE_OK(Runs(3), [] {
     const std::size_t idle_before = weave::detail::IdleCarriers();

@@ -28,6 +28,17 @@ std::string Plural(std::int64_t n, absl::string_view one, absl::string_view many
 }
 }  // namespace
 
+std::ostream& operator<<(std::ostream& os, const StackFrame& frame) {
+  os << (frame.function.empty() ? "?" : frame.function);
+  if (frame.where.known()) os << " at " << frame.where.file << ":" << frame.where.line;
+  return os;
+}
+
+std::ostream& operator<<(std::ostream& os, const std::vector<StackFrame>& stack) {
+  for (std::size_t i = 0; i < stack.size(); ++i) os << "#" << i << " " << stack[i] << "\n";
+  return os;
+}
+
 std::ostream& operator<<(std::ostream& os, const Failure& f) {
   os << "weave: failure: " << FailureKindName(f.kind) << ": " << f.message << "\n";
   os << "  at step " << f.step << ", virtual time " << FormatVirtualTime(f.time_ns);
@@ -51,10 +62,7 @@ std::ostream& operator<<(std::ostream& os, const Failure& f) {
       if (absl::StartsWith(t.state, "run")) os << "; last: " << t.last_operation;
       os << "\n";
       for (std::size_t i = 0; i < t.stack.size(); ++i) {
-        const StackFrame& frame = t.stack[i];
-        os << "      #" << i << " " << (frame.function.empty() ? "?" : frame.function);
-        if (frame.where.known()) os << " at " << frame.where.file << ":" << frame.where.line;
-        os << "\n";
+        os << "      #" << i << " " << t.stack[i] << "\n";
       }
     }
   }

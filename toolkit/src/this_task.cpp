@@ -11,6 +11,7 @@
 #include "weave/clock.hpp"
 #include "weave/detail/operation.hpp"
 #include "weave/join_handle.hpp"
+#include "weave/task_backend.hpp"
 
 namespace weave {
 
@@ -46,6 +47,12 @@ void sleep_for(clock::duration d) {
 
 TaskId id() { return detail::CurrentTask(); }
 std::string name() { return detail::CurrentTaskName(); }
+
+std::vector<StackFrame> stack() {
+  std::vector<StackFrame> frames;
+  if (TaskBackend* backend = detail::t_current_backend) backend->AppendStack(frames);
+  return frames;
+}
 
 }  // namespace this_task
 

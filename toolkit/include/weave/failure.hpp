@@ -61,6 +61,10 @@ struct StackFrame {
   SourcePosition where;  // the co_await (or call) site
 };
 
+// "fetch at src/cache.cpp:42"; a stack prints one frame per line, "#0 ...".
+std::ostream& operator<<(std::ostream& os, const StackFrame& frame);
+std::ostream& operator<<(std::ostream& os, const std::vector<StackFrame>& stack);
+
 // What one task was doing when the failure was seen.
 struct TaskSnapshot {
   TaskId id = kNoTask;

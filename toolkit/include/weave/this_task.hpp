@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "weave/clock.hpp"
 #include "weave/detail/time.hpp"
@@ -32,5 +33,9 @@ void sleep_until(clock::time_point t);
 TaskId id();
 // The running task's name. Empty outside a simulation.
 std::string name();
+// The running task's logical stack, innermost first. For a coroutine task: the chain of weave::task
+// coroutines from the innermost to the task's root, each at its latest co_await (file:line).
+// Empty for fibers and the body, and outside a simulation. Print it with operator<<.
+std::vector<StackFrame> stack();
 
 }  // namespace weave::this_task
