@@ -84,6 +84,7 @@ void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result&
   s.iteration = iteration;
   s.max_steps = options.max_steps;
   s.spurious_wakeups = options.spurious_wakeups;
+  s.event_loop = options.event_loop;
   s.failure = result.failure().kind;
   s.failure_message = result.failure().message;
   const std::string path = SchedulePath(options);
@@ -107,6 +108,7 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
   Options run_options = options;
   run_options.max_steps = schedule.max_steps;
   run_options.spurious_wakeups = schedule.spurious_wakeups;
+  run_options.event_loop = schedule.event_loop;
 
   detail::ObserverScope observers(run_options);
   const absl::Time start = absl::Now();

@@ -31,6 +31,9 @@ constexpr FlagInfo kFlags[] = {
     {"stack_size", "fiber stack size, e.g. 256K, 1M (default 256K)"},
     {"spurious_wakeups",
      "let condition_variable waits wake spuriously: true|false (default false)"},
+    {"event_loop",
+     "coroutine tasks run as on a single-threaded event loop: no interleaving between two "
+     "co_awaits: true|false (default false)"},
     {"progress", "print progress this often on long explorations, 0 to disable (default 10s)"},
     {"watchdog",
      "report a task that runs this long (wall time) without a scheduling point, 0 to disable "
@@ -119,6 +122,8 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     o.stack_size = n;
   } else if (name == "spurious_wakeups") {
     if (!ParseBool(value, o.spurious_wakeups)) return Bad(name, value, "true or false");
+  } else if (name == "event_loop") {
+    if (!ParseBool(value, o.event_loop)) return Bad(name, value, "true or false");
   } else if (name == "progress") {
     if (!ParseDurationOrZero(value, o.progress_interval)) {
       return Bad(name, value, "a duration such as 10s, or 0");
@@ -158,7 +163,7 @@ absl::Status ApplyEnvironmentAndFlags(std::span<const std::string> args, Options
     const std::size_t eq = a.find('=');
     const absl::string_view name = a.substr(0, eq);
     const absl::string_view value = eq == absl::string_view::npos ? "" : a.substr(eq + 1);
-    if (eq == absl::string_view::npos && name != "spurious_wakeups") {
+    if (eq == absl::string_view::npos && name != "spurious_wakeups" && name != "event_loop") {
       return absl::InvalidArgumentError(
           absl::StrCat("--weave_", name, ": expected --weave_", name, "=VALUE"));
     }

@@ -63,7 +63,8 @@ bool operator==(const Schedule& a, const Schedule& b) {
   }
   return a.test_name == b.test_name && a.strategy == b.strategy && a.seed == b.seed &&
          a.iteration == b.iteration && a.max_steps == b.max_steps &&
-         a.spurious_wakeups == b.spurious_wakeups && a.failure == b.failure;
+         a.spurious_wakeups == b.spurious_wakeups && a.event_loop == b.event_loop &&
+         a.failure == b.failure;
 }
 
 std::string FormatTaskSet(std::span<const TaskId> ids) {
@@ -93,6 +94,8 @@ std::string FormatSchedule(const Schedule& s) {
   absl::StrAppend(&out, "iteration ", s.iteration, "\n");
   absl::StrAppend(&out, "max-steps ", s.max_steps, "\n");
   absl::StrAppend(&out, "spurious-wakeups ", s.spurious_wakeups ? 1 : 0, "\n");
+  // Optional, so that files of runs without it read the same as before it existed.
+  if (s.event_loop) absl::StrAppend(&out, "event-loop 1\n");
   absl::StrAppend(&out, "failure ", s.failure ? detail::AV(FailureKindName(*s.failure)) : "none",
                   "\n");
   absl::StrAppend(&out, "message ", absl::CEscape(s.failure_message), "\n");
@@ -138,6 +141,16 @@ class Parser {
     line_no_ = static_cast<int>(lines_.size()) + 1;
     return absl::InvalidArgumentError(absl::StrCat(source_, ":", line_no_, ": expected ", expected,
                                                    ", got end of file (truncated?)"));
+  }
+
+  // Whether the next non-comment line starts with `prefix` (consumes nothing).
+  bool PeekStartsWith(absl::string_view prefix) const {
+    for (std::size_t i = index_; i < lines_.size(); ++i) {
+      absl::string_view line = lines_[i];
+      if (line.empty() || line.front() == '#') continue;
+      return absl::StartsWith(line, prefix);
+    }
+    return false;
   }
 
   // Reads "key value" and returns value.
@@ -243,6 +256,14 @@ absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_vie
   if (!spurious.ok()) return spurious.status();
   if (*spurious != 0 && *spurious != 1) return p.Error("spurious-wakeups 0 or 1", p.current_line());
   s.spurious_wakeups = *spurious == 1;
+  if (p.PeekStartsWith("event-loop ")) {
+    auto event_loop = p.IntField<int>("event-loop");
+    if (!event_loop.ok()) return event_loop.status();
+    if (*event_loop != 0 && *event_loop != 1) {
+      return p.Error("event-loop 0 or 1", p.current_line());
+    }
+    s.event_loop = *event_loop == 1;
+  }
   auto failure = p.Field("failure");
   if (!failure.ok()) return failure.status();
   if (*failure != "none") {

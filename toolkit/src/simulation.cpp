@@ -71,6 +71,7 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
 Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
     : options_(options),
       max_steps_(options.max_steps),
+      event_loop_(options.event_loop),
       strategy_(strategy),
       watchdog_(options.watchdog) {}
 
@@ -246,6 +247,9 @@ void Simulation::SchedulingPoint(Operation op, const SyncObject* object) {
     return;
   }
   NoteOperation(*current_, op, object);
+  // On an event loop, a coroutine's code between two awaits runs without interleaving: only its
+  // awaits (which do not come through here) and its real waits (Block) hand over.
+  if (event_loop_ && current_->kind == TaskKind::kCoroutine) return;
   Reschedule(op);
 }
 

@@ -44,6 +44,12 @@ struct Options {
   // Let condition_variable waits return spuriously (explored as a choice).
   // --weave_spurious_wakeups / WEAVE_SPURIOUS_WAKEUPS. Default false.
   bool spurious_wakeups = false;
+  // Coroutine tasks run as on a single-threaded event loop (an io_context): the code between two
+  // co_awaits is never interleaved with other tasks, so its shared<T> accesses, atomics and
+  // unlocks are not scheduling points for it. Every co_await still is. Off by default: coroutine
+  // tasks interleave like tasks of a multi-threaded executor. Fibers and the body are unaffected.
+  // --weave_event_loop / WEAVE_EVENT_LOOP. Default false.
+  bool event_loop = false;
   // Wall time a task may run without reaching a scheduling point before the run is reported as a
   // stall (a real blocking call such as std::this_thread::sleep_for or a socket read, or a busy
   // loop: weave cannot interleave anything meanwhile). The watchdog only reports, at the task's

@@ -196,6 +196,7 @@ class Simulation {
 
   const Options& options_;
   const std::int64_t max_steps_;  // options_.max_steps, read at every step
+  const bool event_loop_;         // options_.event_loop, read at every scheduling point
   SchedulingStrategy& strategy_;
   std::unique_ptr<TaskBackend> root_backend_;
   std::vector<std::unique_ptr<TaskRecord>> tasks_;  // pool; the first task_count_ are this run's
