@@ -75,7 +75,7 @@ class WatchdogThread {
         "weave: watchdog: task %d has run for %s of wall time without reaching a "
         "scheduling point (a blocking call or a busy loop?); the run fails as a stall "
         "when it reaches one\n",
-        static_cast<int>(w.task_.load(std::memory_order_relaxed)),
+        static_cast<int>(static_cast<TaskId>(static_cast<std::uint32_t>(progress))),
         absl::FormatDuration(absl::Trunc(absl::Nanoseconds(still), absl::Milliseconds(1))).c_str());
   }
 

@@ -29,8 +29,8 @@ class Watchdog {
   void EndRun();
   // The current task reached a scheduling point; `task` runs next.
   void Progress(TaskId task) {
-    progress_.store(++ticks_, std::memory_order_relaxed);
-    task_.store(task, std::memory_order_relaxed);
+    // One store per step: the step count above, the task below.
+    progress_.store((++ticks_ << 32) | static_cast<std::uint32_t>(task), std::memory_order_relaxed);
   }
   // Whether the watchdog flagged a stall since the last scheduling point.
   bool Stalled() const { return stalled_.load(std::memory_order_relaxed); }
@@ -42,8 +42,7 @@ class Watchdog {
   friend class WatchdogThread;
   const absl::Duration limit_;
   std::uint64_t ticks_ = 0;  // written by the simulation's thread only
-  std::atomic<std::uint64_t> progress_{0};
-  std::atomic<TaskId> task_{kNoTask};
+  std::atomic<std::uint64_t> progress_{0};  // (ticks << 32) | task id
   std::atomic<bool> active_{false};
   std::atomic<bool> stalled_{false};
   std::atomic<std::int64_t> still_since_ns_{0};  // steady clock, when progress last changed
