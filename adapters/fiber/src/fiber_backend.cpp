@@ -137,14 +137,17 @@ void ExecutionContext::AfterArriving(void* source_context, void* source_pointer)
 
 void ContextBackend::SwitchFrom(TaskBackend& from) {
   // Every backend of a simulation is a ContextBackend (fibers, coroutine tasks, the root).
-  ExecutionContext& target = ContextToResume();
-  static_cast<ContextBackend&>(from).RunningContext().SwitchTo(target);
+  ExecutionContext& target = own_context_ != nullptr ? *own_context_ : ContextToResume();
+  auto& source = static_cast<ContextBackend&>(from);
+  (source.own_context_ != nullptr ? *source.own_context_ : source.RunningContext())
+      .SwitchTo(target);
 }
 
 namespace {
 
 class ThreadStackBackend final : public ContextBackend {
  public:
+  ThreadStackBackend() { OwnContext(context_); }
   ExecutionContext& RunningContext() override { return context_; }
   ExecutionContext& ContextToResume() override { return context_; }
 
@@ -155,7 +158,9 @@ class ThreadStackBackend final : public ContextBackend {
 class FiberBackend final : public ContextBackend {
  public:
   FiberBackend(absl::AnyInvocable<void()> fn, std::size_t stack_size)
-      : fn_(std::move(fn)), context_(stack_size, &FiberBackend::Run, this) {}
+      : fn_(std::move(fn)), context_(stack_size, &FiberBackend::Run, this) {
+    OwnContext(context_);
+  }
 
   ExecutionContext& RunningContext() override { return context_; }
   ExecutionContext& ContextToResume() override { return context_; }

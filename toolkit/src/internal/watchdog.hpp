@@ -41,7 +41,7 @@ class Watchdog {
  private:
   friend class WatchdogThread;
   const absl::Duration limit_;
-  std::uint64_t ticks_ = 0;  // written by the simulation's thread only
+  std::uint64_t ticks_ = 0;                 // written by the simulation's thread only
   std::atomic<std::uint64_t> progress_{0};  // (ticks << 32) | task id
   std::atomic<bool> active_{false};
   std::atomic<bool> stalled_{false};
