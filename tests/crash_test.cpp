@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include <sys/mman.h>
 
+#include "weave/coro.hpp"
 #include "weave/gtest.hpp"
 
 namespace {
@@ -51,6 +52,25 @@ void CheckThenUse() {
   user.join();
 }
 
+// The same bug in coroutine tasks: the crash happens on a carrier fiber.
+weave::task<> UseUnlessRetired(weave::shared<int*>& buffer, weave::shared<bool>& retired) {
+  co_await weave::yield();
+  if (!retired.load()) {
+    int* volatile p = buffer.load();
+    weave::check(*p == 42, "value");
+  }
+}
+
+void CheckThenUseInACoroutine() {
+  int value = 42;
+  weave::shared<int*> buffer{&value, "buffer"};
+  weave::shared<bool> retired{false, "retired"};
+  auto user = weave::co_spawn("co-user", UseUnlessRetired(buffer, retired));
+  retired = true;
+  buffer = UnmappedAddress();
+  user.join();
+}
+
 void AbortInATask() {
   auto t = weave::spawn("aborter", [] {
     if (weave::choose(3) == 2) std::abort();
@@ -79,6 +99,23 @@ TEST_F(CrashDeathTest, ASegfaultInATaskWritesTheScheduleBeforeTheProcessDies) {
   replay.replay_file = o.out_dir + "/Crash.Segfault.schedule";
   EXPECT_DEATH(weave::explore(replay, CheckThenUse),
                "weave: failure: crash: SIGSEGV.* in task 1 'user'(.|\n)*while replaying");
+  std::filesystem::remove_all(o.out_dir);
+}
+
+TEST_F(CrashDeathTest, ASegfaultInACoroutineTaskWritesTheScheduleAndReplaysIntoTheSameCrash) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const weave::Options o = CrashOptions("CoroutineSegfault");
+  EXPECT_DEATH(weave::explore(o, CheckThenUseInACoroutine),
+               "weave: failure: crash: SIGSEGV.* in task 1 'co-user' at step [0-9]+(.|\n)*"
+               "weave: schedule written to .*Crash.CoroutineSegfault.schedule");
+  absl::StatusOr<weave::Schedule> s =
+      weave::ReadScheduleFile(o.out_dir + "/Crash.CoroutineSegfault.schedule");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->failure, weave::FailureKind::kCrash);
+  weave::Options replay = o;
+  replay.replay_file = o.out_dir + "/Crash.CoroutineSegfault.schedule";
+  EXPECT_DEATH(weave::explore(replay, CheckThenUseInACoroutine),
+               "weave: failure: crash: SIGSEGV.* in task 1 'co-user'(.|\n)*while replaying");
   std::filesystem::remove_all(o.out_dir);
 }
 
