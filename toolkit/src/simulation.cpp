@@ -906,8 +906,7 @@ void ReportFailure(FailureKind kind, std::string message, std::string details,
 void ReportMisuse(const std::string& message, weave::source_location where) {
   // Not stop_now: misuse is often found in release operations called from destructors, which must
   // not throw. The task stops at its next stopping point.
-  ReportFailure(FailureKind::kMisuse, std::move(message), "", ToPosition(where),
-                /*stop_now=*/false);
+  ReportFailure(FailureKind::kMisuse, message, "", ToPosition(where), /*stop_now=*/false);
 }
 
 SourcePosition ToPosition(const weave::source_location& where) {

@@ -2,6 +2,7 @@
 // operations they await, and hands carriers from task to task.
 #include "weave/detail/coroutine_task.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -172,7 +173,7 @@ bool CoroutineTaskBackend::ReleaseIfAbandoned() noexcept {
   // normally is safe. One that started and was abandoned at the end of a run may refer to the
   // body's locals, now gone: free the memory of its chain of awaiting frames instead.
   if (frame_ == nullptr || phase_ == Phase::kStart) return false;
-  frame_->ReleaseAbandoned();
+  CoroutineFrame::ReleaseAbandoned(frame_);
   FrameDestroyed();
   return true;
 }
@@ -355,8 +356,9 @@ CoroutineFrame::CoroutineFrame() noexcept : memory(t_last_frame_allocation) {
 void CoroutineFrame::AppendStack(std::vector<StackFrame>& frames) const {
   std::vector<const CoroutineFrame*> chain;
   for (const CoroutineFrame* f = this; f != nullptr; f = f->awaiting) chain.push_back(f);
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    const weave::source_location& at = (*it)->awaiting_at;
+  std::reverse(chain.begin(), chain.end());  // innermost first
+  for (const CoroutineFrame* f : chain) {
+    const weave::source_location& at = f->awaiting_at;
     StackFrame frame;
     frame.function = CoroutineName(at.function_name());
     if (at.line() != 0) frame.where = {at.file_name(), static_cast<int>(at.line())};
@@ -364,11 +366,13 @@ void CoroutineFrame::AppendStack(std::vector<StackFrame>& frames) const {
   }
 }
 
-void CoroutineFrame::ReleaseAbandoned() {
-  CoroutineFrame* child = awaiting;
-  void* own = memory;
-  if (child != nullptr) child->ReleaseAbandoned();
-  if (own != nullptr) ::operator delete(own);
+void CoroutineFrame::ReleaseAbandoned(CoroutineFrame* frame) {
+  // Read the links before freeing: the frame lives in the memory it frees.
+  while (frame != nullptr) {
+    CoroutineFrame* child = frame->awaiting;
+    if (frame->memory != nullptr) ::operator delete(frame->memory);
+    frame = child;
+  }
 }
 
 }  // namespace weave::detail

@@ -58,8 +58,8 @@ ExecutionContext::ExecutionContext(std::size_t stack_size, Entry entry, void* ar
   stack_bottom_ = stack.bottom;
   stack_size_ = stack.size;
   context_ = fctx::make_fcontext(stack.top(), stack.size, &ExecutionContextAccess::Start);
-  asan_bottom_ = stack_bottom_;
-  asan_size_ = stack_size_;
+  asan_bottom_ = stack.bottom;
+  asan_size_ = stack.size;
 }
 
 ExecutionContext::~ExecutionContext() { ReleaseStack(); }

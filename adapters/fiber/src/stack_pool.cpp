@@ -23,7 +23,7 @@ namespace weave::detail {
 
 namespace {
 std::size_t PageSize() {
-  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return page;
 }
 }  // namespace

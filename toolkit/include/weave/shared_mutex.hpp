@@ -86,8 +86,8 @@ class shared_mutex : public detail::SyncObject {
    public:
     using AcquireOperation::AcquireOperation;
     std::unique_lock<shared_mutex> Result() {
-      if (acquired()) return std::unique_lock<shared_mutex>(mutex_, std::adopt_lock);
-      return std::unique_lock<shared_mutex>(mutex_, std::defer_lock);
+      if (acquired()) return {mutex_, std::adopt_lock};
+      return {mutex_, std::defer_lock};
     }
   };
   // co_lock_shared's result: a std::shared_lock.
@@ -95,8 +95,8 @@ class shared_mutex : public detail::SyncObject {
    public:
     using AcquireOperation::AcquireOperation;
     std::shared_lock<shared_mutex> Result() {
-      if (acquired()) return std::shared_lock<shared_mutex>(mutex_, std::adopt_lock);
-      return std::shared_lock<shared_mutex>(mutex_, std::defer_lock);
+      if (acquired()) return {mutex_, std::adopt_lock};
+      return {mutex_, std::defer_lock};
     }
   };
 

@@ -63,8 +63,8 @@ class CoroutineFrame {
 
   // Appends this frame's chain, innermost first.
   void AppendStack(std::vector<StackFrame>& frames) const;
-  // Frees the memory of this frame and every frame it awaits, without destructors.
-  void ReleaseAbandoned();
+  // Frees the memory of `frame` and of every frame it awaits, without running destructors.
+  static void ReleaseAbandoned(CoroutineFrame* frame);
 
  protected:
   ~CoroutineFrame() = default;

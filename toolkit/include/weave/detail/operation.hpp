@@ -36,6 +36,10 @@ class BlockingOperation {
   BlockingOperation(const BlockingOperation&) = default;
   BlockingOperation& operator=(const BlockingOperation&) = delete;
 
+  // Public and virtual, as for any class with virtual functions (operations live in the caller's
+  // frame and are never deleted through this base).
+  virtual ~BlockingOperation() = default;
+
   // Tries to finish. kDone: the operation is over and its result is in the derived object.
   // kWait: the task must wait; Attempt has called WaitOn (or WaitUntil) to say on what.
   virtual Outcome Attempt() = 0;
@@ -83,8 +87,6 @@ class BlockingOperation {
   }
 
  protected:
-  ~BlockingOperation() = default;
-
   // For Attempt: wait in `queue` (not yet joined; the runner enqueues) until notified or until
   // `deadline`, as operation `op` on `object` (shown in reports).
   void WaitOn(WaitQueue& queue, Nanos deadline = kNoDeadline) { SetWait(&queue, false, deadline); }

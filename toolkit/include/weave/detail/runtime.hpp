@@ -123,12 +123,11 @@ class SyncObject {
   std::string Describe() const;
   // Appends the tasks that hold this object (wait-for graph). Default: none.
   virtual void AppendHolders(std::vector<TaskId>& holders) const;
-
- protected:
-  // Virtual because primitives override AppendHolders; protected because nothing deletes a
-  // primitive through this base.
+  // Public and virtual, as for any class with virtual functions (nothing deletes a primitive
+  // through this base, but nothing should be able to get that wrong either).
   virtual ~SyncObject() = default;
 
+ protected:
  private:
   std::string name_;
   ObjectKind kind_;
