@@ -38,10 +38,10 @@
 #include <utility>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "benchmark/benchmark.h"
 #include <boost/context/fiber.hpp>
 
-#include "bench_support.hpp"
 #include "weave/weave.hpp"
 
 namespace {

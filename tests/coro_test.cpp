@@ -287,9 +287,8 @@ weave::task<std::string> OuterStack() { co_return co_await InnermostStack(); }
 TEST(AsyncStacks, ACoroutineTaskPrintsItsOwnLogicalStack) {
   EXPECT_WEAVE_OK(Runs(5), [] {
     const std::string stack = weave::co_spawn("printer", OuterStack()).join();
-    EXPECT_THAT(stack, ::testing::MatchesRegex(
-                           "#0 InnermostStack at .*coro_test.cpp:[0-9]+\n"
-                           "#1 OuterStack at .*coro_test.cpp:[0-9]+\n"))
+    EXPECT_THAT(stack, ::testing::MatchesRegex("#0 InnermostStack at .*coro_test.cpp:[0-9]+\n"
+                                               "#1 OuterStack at .*coro_test.cpp:[0-9]+\n"))
         << stack;
     EXPECT_TRUE(weave::this_task::stack().empty()) << "the body has no coroutine stack";
   });

@@ -253,11 +253,11 @@ TEST(FailureKinds, DetachedTasksThatFinishAreNotLeaks) {
 }
 
 TEST(FailureKinds, EveryKindHasAStableName) {
-  for (FailureKind k : {FailureKind::kAssertion, FailureKind::kUncaughtException,
-                        FailureKind::kDeadlock, FailureKind::kLivelock, FailureKind::kLeakedTask,
-                        FailureKind::kMisuse, FailureKind::kNondeterminism, FailureKind::kDataRace,
-                        FailureKind::kPotentialDeadlock, FailureKind::kCrash,
-                        FailureKind::kStall}) {
+  for (FailureKind k :
+       {FailureKind::kAssertion, FailureKind::kUncaughtException, FailureKind::kDeadlock,
+        FailureKind::kLivelock, FailureKind::kLeakedTask, FailureKind::kMisuse,
+        FailureKind::kNondeterminism, FailureKind::kDataRace, FailureKind::kPotentialDeadlock,
+        FailureKind::kCrash, FailureKind::kStall}) {
     const std::string_view name = weave::FailureKindName(k);
     EXPECT_NE(name, "unknown");
     EXPECT_EQ(weave::ParseFailureKind(name), k);

@@ -55,11 +55,11 @@ detail::BlockingOperation::Outcome mutex::LockOperation::Attempt() {
     return Outcome::kDone;
   }
   if (mutex_.owner_ == me) {
-    sim.ReportFailure(FailureKind::kDeadlock,
-                      absl::StrCat("self-deadlock: task ", me, " '", sim.current().name, "' locks ",
-                                   mutex_.Describe(),
-                                   ", which it already holds (weave::mutex is not recursive)"),
-                      "", detail::ToPosition(where()), /*stop_now=*/true);
+    sim.ReportFailure(
+        FailureKind::kDeadlock,
+        absl::StrCat("self-deadlock: task ", me, " '", sim.current().name, "' locks ",
+                     mutex_.Describe(), ", which it already holds (weave::mutex is not recursive)"),
+        "", detail::ToPosition(where()), /*stop_now=*/true);
     return Outcome::kDone;
   }
   WaitOn(mutex_.waiters_, deadline_);

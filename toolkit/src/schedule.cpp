@@ -11,8 +11,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -291,12 +291,12 @@ absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_vie
       std::uint64_t fingerprint = 0;
       const std::size_t colon = f[2].find(':');
       if (!absl::SimpleAtoi(f[1], &picked) || picked < 0 || colon == absl::string_view::npos ||
-          !absl::SimpleAtoi(f[2].substr(1, colon - 1), &size) ||
-          size <= Schedule::kMaxListedSet || f[2].size() - colon - 1 != 16 ||
+          !absl::SimpleAtoi(f[2].substr(1, colon - 1), &size) || size <= Schedule::kMaxListedSet ||
+          f[2].size() - colon - 1 != 16 ||
           !absl::SimpleHexAtoi(f[2].substr(colon + 1), &fingerprint)) {
-        return p.Error(absl::StrCat("'t <task> #<size above ", Schedule::kMaxListedSet,
-                                    ">:<16 hex digits>'"),
-                       *line);
+        return p.Error(
+            absl::StrCat("'t <task> #<size above ", Schedule::kMaxListedSet, ">:<16 hex digits>'"),
+            *line);
       }
       s.AddSummarizedTaskDecision(picked, size, fingerprint);
     } else if (f.size() == 3 && f[0] == "t") {

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "internal/demangle.hpp"
 #include "internal/strings.hpp"
+
 #include "weave/detail/operation.hpp"
 
 namespace weave::detail {
@@ -281,7 +282,8 @@ TaskId Simulation::PickNext() {
     ReportStall();
     return kNoTask;
   }
-  const TaskId next = strategy_.PickTask(RunnableSet(runnable_, runnable_fingerprint_), current_->id);
+  const TaskId next =
+      strategy_.PickTask(RunnableSet(runnable_, runnable_fingerprint_), current_->id);
   watchdog_.Progress(next);
   if (next == kNoTask) {  // only a replay declines: it diverged from its recording
     std::string why = strategy_.Divergence();
@@ -709,11 +711,12 @@ void Simulation::CheckJoinsAndErrors() {
   for (std::size_t i = 1; i < task_count_; ++i) {
     const TaskRecord& t = *tasks_[i];
     if (t.unretrieved_error.empty()) continue;
-    ReportFailure(FailureKind::kUncaughtException,
-                  absl::StrCat("task ", DescribeTask(t), " ended with an exception nobody retrieved",
-                               " (join or co_await its handle, or detach it)"),
-                  absl::StrCat(t.unretrieved_error, "\ntask spawned", DescribeWhere(t.spawned_at)),
-                  ToPosition(t.spawned_at), /*stop_now=*/false);
+    ReportFailure(
+        FailureKind::kUncaughtException,
+        absl::StrCat("task ", DescribeTask(t), " ended with an exception nobody retrieved",
+                     " (join or co_await its handle, or detach it)"),
+        absl::StrCat(t.unretrieved_error, "\ntask spawned", DescribeWhere(t.spawned_at)),
+        ToPosition(t.spawned_at), /*stop_now=*/false);
     return;
   }
   for (std::size_t i = 1; i < task_count_; ++i) {
@@ -959,7 +962,9 @@ TaskId CreateTask(std::string_view name, TaskKind kind, std::unique_ptr<TaskBack
   sim.task_record(id).spawned_at = spawned_at;
   return id;
 }
-void NotePoint(Operation op, const SyncObject* object) { Require("NotePoint").NotePoint(op, object); }
+void NotePoint(Operation op, const SyncObject* object) {
+  Require("NotePoint").NotePoint(op, object);
+}
 bool BeginWait(Operation op, const SyncObject* object, Nanos deadline,
                const weave::source_location& where, TaskId on_task, WakeReason* early) {
   Simulation& sim = Require("BeginWait");
@@ -1045,11 +1050,10 @@ void ReportUncaughtException(const std::exception_ptr& error) {
   const TaskRecord& t = sim.current();
   // "exception of type X escaped task N 'name': what"
   const std::size_t colon = description.find(": ");
-  sim.ReportFailure(
-      FailureKind::kUncaughtException,
-      absl::StrCat(description.substr(0, colon), " escaped task ", t.id, " '", t.name, "'",
-                   colon == std::string::npos ? "" : description.substr(colon)),
-      "", {}, /*stop_now=*/false);
+  sim.ReportFailure(FailureKind::kUncaughtException,
+                    absl::StrCat(description.substr(0, colon), " escaped task ", t.id, " '", t.name,
+                                 "'", colon == std::string::npos ? "" : description.substr(colon)),
+                    "", {}, /*stop_now=*/false);
 }
 
 }  // namespace weave::detail

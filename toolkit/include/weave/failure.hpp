@@ -69,8 +69,8 @@ std::ostream& operator<<(std::ostream& os, const std::vector<StackFrame>& stack)
 struct TaskSnapshot {
   TaskId id = kNoTask;
   std::string name;
-  std::string state;           // "runnable", "blocked on mutex 'm' (#2)", "finished", ...
-  std::string last_operation;  // the task's last scheduling point, e.g. "lock mutex 'm' (#2)"
+  std::string state;              // "runnable", "blocked on mutex 'm' (#2)", "finished", ...
+  std::string last_operation;     // the task's last scheduling point, e.g. "lock mutex 'm' (#2)"
   std::vector<StackFrame> stack;  // innermost first; coroutine tasks: their async stack
 };
 

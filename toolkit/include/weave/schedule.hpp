@@ -51,7 +51,7 @@ class Schedule {
   std::int64_t iteration = 0;  // which run of the exploration (0-based)
   std::int64_t max_steps = 0;
   bool spurious_wakeups = false;
-  bool event_loop = false;  // Options::event_loop ("event-loop 1", written only when on)
+  bool event_loop = false;             // Options::event_loop ("event-loop 1", written only when on)
   std::optional<FailureKind> failure;  // the failure the run ended with, if any
   std::string failure_message;         // its one-line message (informational)
 

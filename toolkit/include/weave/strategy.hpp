@@ -49,7 +49,8 @@ class Strategy {
 
 // A task's share of a RunnableSet's fingerprint (a 64-bit mix of its id).
 constexpr std::uint64_t TaskFingerprint(TaskId id) {
-  std::uint64_t x = static_cast<std::uint64_t>(static_cast<std::uint32_t>(id)) + 0x9E3779B97F4A7C15u;
+  std::uint64_t x =
+      static_cast<std::uint64_t>(static_cast<std::uint32_t>(id)) + 0x9E3779B97F4A7C15u;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9u;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBu;
   return x ^ (x >> 31);
@@ -65,8 +66,8 @@ class RunnableSet {
       : ids_(ids), fingerprint_(fingerprint) {}
   // From ids alone (computes the fingerprint: O(n); for tests and tools).
   template <class Range>
-    requires std::is_convertible_v<const Range&, std::span<const TaskId>>
-  RunnableSet(const Range& ids)  // NOLINT(google-explicit-constructor): a view, like span
+  requires std::is_convertible_v<const Range&, std::span<const TaskId>> RunnableSet(
+      const Range& ids)  // NOLINT(google-explicit-constructor): a view, like span
       : ids_(ids), fingerprint_(FingerprintOf(ids_)) {}
 
   static std::uint64_t FingerprintOf(std::span<const TaskId> ids) {

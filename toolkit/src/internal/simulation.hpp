@@ -16,13 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "internal/watchdog.hpp"
+
 #include "weave/detail/runtime.hpp"
 #include "weave/detail/source_location.hpp"
 #include "weave/failure.hpp"
 #include "weave/options.hpp"
 #include "weave/strategy.hpp"
 #include "weave/task_backend.hpp"
-#include "internal/watchdog.hpp"
 
 namespace weave::detail {
 

@@ -43,8 +43,7 @@ TaskId ReplayStrategy::PickTask(const RunnableSet& runnable, TaskId /*current*/)
       Schedule::Listed(d)
           ? std::equal(recorded.begin(), recorded.end(), runnable.begin(), runnable.end())
           : d.bound == runnable.size() && schedule_.fingerprint(d) == runnable.fingerprint() &&
-                std::binary_search(runnable.begin(), runnable.end(),
-                                   static_cast<TaskId>(d.value));
+                std::binary_search(runnable.begin(), runnable.end(), static_cast<TaskId>(d.value));
   if (!same) {
     divergence_ = absl::StrCat("nondeterminism at step ", step, ": recorded runnable {",
                                FormatTaskSet(schedule_, d), "}, now {", FormatRunnable(runnable),
@@ -64,14 +63,13 @@ std::uint64_t ReplayStrategy::PickChoice(std::uint64_t n) {
   }
   const Decision& d = schedule_.decision(position_);
   if (d.kind != Decision::Kind::kChoice || d.bound != n) {
-    divergence_ =
-        d.kind == Decision::Kind::kChoice
-            ? absl::StrCat("nondeterminism at step ", step, ": recorded choose(", d.bound,
-                           "), now choose(", n, ")")
-            : absl::StrCat("nondeterminism at step ", step,
-                           ": recorded a scheduling point with "
-                           "runnable {",
-                           FormatTaskSet(schedule_, d), "}, now choose(", n, ")");
+    divergence_ = d.kind == Decision::Kind::kChoice
+                      ? absl::StrCat("nondeterminism at step ", step, ": recorded choose(", d.bound,
+                                     "), now choose(", n, ")")
+                      : absl::StrCat("nondeterminism at step ", step,
+                                     ": recorded a scheduling point with "
+                                     "runnable {",
+                                     FormatTaskSet(schedule_, d), "}, now choose(", n, ")");
     return kNoChoice;
   }
   ++position_;

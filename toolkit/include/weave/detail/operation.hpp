@@ -171,7 +171,7 @@ template <class Op>
 class [[nodiscard]] Awaitable {
  public:
   template <class... Args>
-    requires std::is_constructible_v<Op, Args&&...>
+  requires std::is_constructible_v<Op, Args&&...>
   explicit Awaitable(Args&&... args) : operation_(std::forward<Args>(args)...) {}
   // Moves the operation (a copy of the base's state, a move of the derived's: an operation that
   // holds a move-only value, as a channel send does, stays awaitable).

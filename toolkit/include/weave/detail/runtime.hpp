@@ -142,9 +142,9 @@ class SyncObject {
 };
 
 enum class WakeReason : std::uint8_t {
-  kNotified,  // another task woke it
-  kTimedOut,  // its deadline passed first
-  kAborted,   // the run is being torn down: give up without acquiring
+  kNotified,   // another task woke it
+  kTimedOut,   // its deadline passed first
+  kAborted,    // the run is being torn down: give up without acquiring
   kCancelled,  // a coroutine task was cancelled while it waited at a co_await (task_group)
 };
 
