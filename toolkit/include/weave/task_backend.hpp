@@ -3,11 +3,12 @@
 // For adapter authors, not test writers. The toolkit decides *which* task runs; a TaskBackend knows
 // *how* to run it (a Boost.Context fiber, a coroutine on a carrier fiber, an OS thread behind a
 // baton). An adapter creates a task with detail::CreateTask, passing its backend; the scheduler
-// calls SwitchFrom whenever it hands control to that task.
+// calls SwitchFrom whenever it hands control to that task. A backend whose tasks wait without a
+// stack (coroutines) overrides Await and drives the split scheduling calls at the end of this file.
 //
 //   auto backend = std::make_unique<MyBackend>(...);
-//   weave::TaskId id = weave::detail::CreateTask("worker", weave::TaskKind::kFiber,
-//   std::move(backend)); weave::detail::SchedulingPoint(weave::detail::Operation::kSpawn, nullptr);
+//   TaskId id = detail::CreateTask("worker", TaskKind::kFiber, std::move(backend), where);
+//   detail::SchedulingPoint(detail::Operation::kSpawn, nullptr);
 #pragma once
 
 #include <coroutine>
