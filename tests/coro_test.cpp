@@ -369,6 +369,18 @@ TEST(AsyncMistakes, AnUnretrievedExceptionInAForgottenTaskIsReportedBeforeTheLea
   EXPECT_THAT(f.details, HasSubstr("boom"));
 }
 
+TEST(AsyncMistakes, AwaitingAHandleTwiceIsMisuse) {
+  const weave::Failure f = FailureOf(FailureKind::kMisuse, Runs(5), [] {
+    auto twice = []() -> weave::task<> {
+      auto h = weave::co_spawn("child", Answer());
+      (void)co_await h;
+      (void)co_await h;  // the handle is empty now
+    };
+    weave::co_spawn("parent", twice()).join();
+  });
+  EXPECT_THAT(f.message, HasSubstr("empty handle"));
+}
+
 TEST(AsyncMistakes, AForeignAwaitableIsReportedAsMisuse) {
   const weave::Failure f = FailureOf(FailureKind::kMisuse, Runs(3), [] {
     auto stuck = []() -> weave::task<> { co_await std::suspend_always{}; };

@@ -3,8 +3,6 @@
 
 #include <stdexcept>
 
-#include "internal/simulation.hpp"
-
 #include "weave/cancellation.hpp"
 #include "weave/task_backend.hpp"
 
@@ -30,13 +28,11 @@ bool AwaitOperation(std::coroutine_handle<> h, BlockingOperation& operation) {
         "weave: a weave awaitable was awaited outside a simulation (inside weave::explore or a "
         "WEAVE_TEST body only)");
   }
-  Simulation& sim = *Simulation::Current();
-  TaskBackend* backend = sim.current().id == 0 ? sim.root_backend() : sim.current().backend.get();
-  if (backend == nullptr) {  // the body, before any adapter installed its backend: stackful
-    Perform(operation);
-    return false;
-  }
-  return backend->Await(h, operation);
+  // Awaitable::await_suspend came here because t_current_backend is null: the body, before any
+  // adapter installed its backend. It is stackful: block it.
+  if (TaskBackend* backend = t_current_backend) return backend->Await(h, operation);
+  Perform(operation);
+  return false;
 }
 
 void BlockingOperation::RaiseEnded() const {

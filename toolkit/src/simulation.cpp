@@ -550,6 +550,13 @@ bool Simulation::ValidateJoin(TaskId id, std::uint64_t run_serial,
                               const weave::source_location& location) {
   // Converted only on failure: a std::string per join would be an allocation per join.
   auto where = [&] { return ToPosition(location); };
+  if (id == kNoTask) {
+    ReportFailure(FailureKind::kMisuse,
+                  "join or co_await of an empty handle (default-constructed, moved from, already "
+                  "joined, awaited or detached)",
+                  "", where(), /*stop_now=*/false);
+    return false;
+  }
   if (run_serial != run_serial_ || id <= 0 || static_cast<std::size_t>(id) >= task_count_) {
     ReportFailure(FailureKind::kMisuse, "join() on a handle that does not belong to this run", "",
                   where(), /*stop_now=*/false);

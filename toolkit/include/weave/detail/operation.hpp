@@ -161,7 +161,8 @@ void Perform(Op& operation) {
 }
 
 // Suspends coroutine `h` on `operation` the way the current task's backend does it. Returns
-// whether the coroutine stays suspended (false: the operation is already over).
+// whether the coroutine stays suspended (false: the operation is already over). Awaitable calls
+// the backend directly; this is the slow path (outside a simulation: throws; no backend yet).
 bool AwaitOperation(std::coroutine_handle<> h, BlockingOperation& operation);
 
 // The awaitable form of an operation: `co_await Awaitable<Op>(args...)` performs Op and returns
