@@ -8,6 +8,7 @@
 
 #include "weave/coro.hpp"
 #include "weave/gtest.hpp"
+#include "weave/thread.hpp"
 
 namespace {
 
@@ -71,6 +72,22 @@ void CheckThenUseInACoroutine() {
   user.join();
 }
 
+// The same bug in a weave::thread: the crash happens on another OS thread.
+void CheckThenUseInAThread() {
+  int value = 42;
+  weave::shared<int*> buffer{&value, "buffer"};
+  weave::shared<bool> retired{false, "retired"};
+  weave::thread user = weave::thread::named("thread-user", [&] {
+    if (!retired.load()) {
+      int* volatile p = buffer.load();
+      weave::check(*p == 42, "value");
+    }
+  });
+  retired = true;
+  buffer = UnmappedAddress();
+  user.join();
+}
+
 void AbortInATask() {
   auto t = weave::spawn("aborter", [] {
     if (weave::choose(3) == 2) std::abort();
@@ -116,6 +133,23 @@ TEST_F(CrashDeathTest, ASegfaultInACoroutineTaskWritesTheScheduleAndReplaysIntoT
   replay.replay_file = o.out_dir + "/Crash.CoroutineSegfault.schedule";
   EXPECT_DEATH(weave::explore(replay, CheckThenUseInACoroutine),
                "weave: failure: crash: SIGSEGV.* in task 1 'co-user'(.|\n)*while replaying");
+  std::filesystem::remove_all(o.out_dir);
+}
+
+TEST_F(CrashDeathTest, ASegfaultInAThreadWritesTheScheduleAndReplaysIntoTheSameCrash) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const weave::Options o = CrashOptions("ThreadSegfault");
+  EXPECT_DEATH(weave::explore(o, CheckThenUseInAThread),
+               "weave: failure: crash: SIGSEGV.* in task 1 'thread-user' at step [0-9]+(.|\n)*"
+               "weave: schedule written to .*Crash.ThreadSegfault.schedule");
+  absl::StatusOr<weave::Schedule> s =
+      weave::ReadScheduleFile(o.out_dir + "/Crash.ThreadSegfault.schedule");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->failure, weave::FailureKind::kCrash);
+  weave::Options replay = o;
+  replay.replay_file = o.out_dir + "/Crash.ThreadSegfault.schedule";
+  EXPECT_DEATH(weave::explore(replay, CheckThenUseInAThread),
+               "weave: failure: crash: SIGSEGV.* in task 1 'thread-user'(.|\n)*while replaying");
   std::filesystem::remove_all(o.out_dir);
 }
 

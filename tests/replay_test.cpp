@@ -131,6 +131,25 @@ TEST(Determinism, CoroutinesGiveByteIdenticalSchedulesAndReportsAcrossProcesses)
   EXPECT_THAT(first.output, HasSubstr("every job is counted once"));
 }
 
+TEST(Determinism, ThreadsGiveByteIdenticalSchedulesAndReportsAcrossProcesses) {
+  const std::string a = FreshDir("thread_a");
+  const std::string b = FreshDir("thread_b");
+  const ChildResult first = RunChild({"explore-thread", "3", a});
+  const ChildResult second =
+      RunChild({"explore-thread", "3", b}, {"WEAVE_TEST_PADDING=" + std::string(20000, 'x')});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::string schedule_a = ReadFile(a + "/Child.ThreadPipeline.schedule");
+  ASSERT_FALSE(schedule_a.empty());
+  EXPECT_EQ(schedule_a, ReadFile(b + "/Child.ThreadPipeline.schedule"));
+  EXPECT_EQ(first.output, second.output);
+  const ChildResult replayed = RunChild({"replay-thread", a + "/Child.ThreadPipeline.schedule"});
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.output;
+  EXPECT_EQ(first.output, replayed.output);
+  EXPECT_THAT(first.output, HasSubstr("every job is counted once"));
+  EXPECT_THAT(first.output, HasSubstr("'worker-1'"));
+}
+
 // The body of an in-process replay test: a lost update between three tasks.
 void LostUpdate() {
   weave::shared<int> n{0, "n"};

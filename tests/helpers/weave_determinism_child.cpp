@@ -4,6 +4,8 @@
 //   weave_determinism_child replay FILE
 //   weave_determinism_child explore-async SEED OUT_DIR -> OUT_DIR/Child.AsyncPipeline.schedule
 //   weave_determinism_child replay-async FILE
+//   weave_determinism_child explore-thread SEED OUT_DIR -> OUT_DIR/Child.ThreadPipeline.schedule
+//   weave_determinism_child replay-thread FILE
 // Prints the failure report (deterministic: no wall-clock figures) and exits 0 when a failure was
 // found or reproduced, 1 when not, 2 on bad usage.
 #include <chrono>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "weave/coro.hpp"
+#include "weave/thread.hpp"
 #include "weave/weave.hpp"
 
 namespace {
@@ -88,6 +91,41 @@ void AsyncPipeline() {
   weave::check(processed == 4, "every job is counted once");
 }
 
+// The pipeline once more with every kind of task at once: two weave::threads as workers (each
+// with thread_local state), a fiber producer and a coroutine that watches the count.
+void ThreadPipeline() {
+  using namespace std::chrono_literals;
+  weave::channel<int> jobs{2, "jobs"};
+  weave::shared<int> processed{0, "processed"};
+  auto worker = [&] {
+    static thread_local int mine = 0;  // fresh on each OS thread
+    while (jobs.receive()) {
+      ++mine;
+      weave::this_thread::sleep_for(std::chrono::milliseconds(10));
+      processed = processed + 1;  // the bug: a read-modify-write with no lock
+    }
+    weave::check(mine <= 4, "thread_local state is per thread");
+  };
+  weave::thread w1 = weave::thread::named("worker-1", worker);
+  weave::thread w2 = weave::thread::named("worker-2", worker);
+  auto producer = weave::spawn("producer", [&] {
+    for (int i = 0; i < 4; ++i) {
+      if (weave::choose(4) == 0) weave::this_task::sleep_for(1s);  // injected delay
+      jobs.send(i);
+    }
+    jobs.close();
+  });
+  auto watcher = weave::co_spawn("watcher", [](weave::shared<int>& n) -> weave::task<int> {
+    co_await weave::sleep_for(500ms);
+    co_return n.load();
+  }(processed));
+  producer.join();
+  w1.join();
+  w2.join();
+  (void)watcher.join();
+  weave::check(processed.load() == 4, "every job is counted once");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,19 +134,25 @@ int main(int argc, char** argv) {
   o.test_name = "Child.Pipeline";
   o.iterations = 5000;
   o.progress_interval = absl::ZeroDuration();
-  const bool async = mode.ends_with("-async");
-  if (async) o.test_name = "Child.AsyncPipeline";
-  if ((mode == "explore" || mode == "explore-async") && argc == 4) {
+  void (*body)() = Pipeline;
+  if (mode.ends_with("-async")) {
+    o.test_name = "Child.AsyncPipeline";
+    body = AsyncPipeline;
+  } else if (mode.ends_with("-thread")) {
+    o.test_name = "Child.ThreadPipeline";
+    body = ThreadPipeline;
+  }
+  if (mode.starts_with("explore") && argc == 4) {
     o.seed = std::strtoull(argv[2], nullptr, 10);
     o.out_dir = argv[3];
-  } else if ((mode == "replay" || mode == "replay-async") && argc == 3) {
+  } else if (mode.starts_with("replay") && argc == 3) {
     o.replay_file = argv[2];
   } else {
-    std::cerr << "usage: weave_determinism_child explore[-async] SEED OUT_DIR | replay[-async] "
-                 "FILE\n";
+    std::cerr << "usage: weave_determinism_child explore[-async|-thread] SEED OUT_DIR | "
+                 "replay[-async|-thread] FILE\n";
     return 2;
   }
-  const weave::Result r = weave::explore(o, async ? AsyncPipeline : Pipeline);
+  const weave::Result r = weave::explore(o, body);
   if (!r.input_error.ok()) {
     std::cerr << r.Summary() << "\n";
     return 2;

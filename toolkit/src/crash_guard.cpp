@@ -19,7 +19,7 @@ namespace {
 
 constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
-constinit thread_local CrashGuard* t_guard = nullptr;
+constinit thread_local const CrashGuard* t_guard = nullptr;
 
 std::mutex g_install_mutex;
 int g_guards = 0;  // guarded by g_install_mutex
@@ -225,6 +225,14 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
     }
   }
   t_guard = this;
+}
+
+void CrashGuard::AdoptOnThisThread(const CrashGuard* guard) {
+  if (guard != nullptr && t_guard == nullptr) {
+    thread_local AlternateStack alternate_stack;
+    alternate_stack.EnsureInstalled();
+  }
+  t_guard = guard;
 }
 
 CrashGuard::~CrashGuard() {

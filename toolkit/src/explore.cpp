@@ -119,6 +119,7 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
   detail::CrashGuard crash_guard(run_options, rerecorded, options.replay_file, "",
                                  /*replaying=*/true);
   crash_guard.BeginRun(schedule.iteration, sim);
+  sim.set_crash_guard(&crash_guard);
   recorder.BeginRun();
   std::optional<Failure> failure = sim.Run(body);
   if (!failure && !replayer.finished()) {
@@ -205,6 +206,7 @@ Result explore(const Options& options, const std::function<void()>& body) {
   for (std::int64_t i = 0; i < options.iterations; ++i) {
     if (!recorder->BeginRun()) break;
     crash_guard.BeginRun(i, sim);
+    sim.set_crash_guard(&crash_guard);
     std::optional<Failure> failure = sim.Run(body);
     ++result.schedules;
     result.total_steps += sim.steps();

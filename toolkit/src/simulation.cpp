@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "internal/crash_guard.hpp"
 #include "internal/demangle.hpp"
 #include "internal/strings.hpp"
 
@@ -67,6 +68,7 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
   must_join = false;
   spawned_at = {};
   unretrieved_error.clear();
+  stalled = false;
 }
 
 Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
@@ -137,10 +139,11 @@ std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
   if (!aborting_ && watchdog_.Stalled()) ReportStall();  // stalled after its last point
   if (!aborting_) CheckJoinsAndErrors();
   aborting_ = true;
+  // Before any task is released: the watchdog may hold a pointer into a thread task.
+  watchdog_.EndRun();
   // The body's locals are gone, so tasks still alive cannot be unwound safely: their frames may
   // refer to those locals. Their stacks are released without running destructors.
   AbandonUnfinishedTasks();
-  watchdog_.EndRun();
   t_simulation = nullptr;
   t_current_backend = nullptr;
   return std::move(failure_);
@@ -345,6 +348,9 @@ bool StopsAt(Operation op) {
     case Operation::kClose:
     case Operation::kAtomic:
     case Operation::kFinish:
+    // A join in a stopped run completes when its task has been unwound (RAII joins in
+    // destructors: a thread pool's); JoinOperation unwinds the joiner otherwise.
+    case Operation::kJoin:
       return false;
     default:
       return true;
@@ -481,8 +487,18 @@ TaskBackend& Simulation::MakeCurrent(TaskId id) {
 }
 
 bool JoinOperation::OnWaitEnded(WakeReason reason) {
+  Simulation& sim = *Simulation::Current();
   // A cancelled await of a handle did not join: the handle can still be joined or awaited.
-  if (reason == WakeReason::kCancelled && checked_) Simulation::Current()->UndoJoin(id_);
+  if (reason == WakeReason::kCancelled && checked_) sim.UndoJoin(id_);
+  if (reason == WakeReason::kAborted && id_ > 0 &&
+      static_cast<std::size_t>(id_) < sim.task_count() &&
+      sim.task_record(id_).state == TaskState::kFinished) {
+    // The run is stopping but the task did finish (it was unwound): the join succeeds, so that a
+    // join in a destructor (a thread pool's) does not have to throw.
+    joined_ = true;
+    return true;
+  }
+  if (reason == WakeReason::kAborted && !Unwinding()) throw RunAborted{};
   return BlockingOperation::OnWaitEnded(reason);
 }
 
@@ -644,7 +660,7 @@ std::string Simulation::DescribeTask(const TaskRecord& t) const {
 std::string Simulation::DescribeTaskState(const TaskRecord& t) const {
   switch (t.state) {
     case TaskState::kFinished:
-      return "finished";
+      return t.stalled ? "stalled outside weave (abandoned)" : "finished";
     case TaskState::kAbandoned:
       return "abandoned";
     case TaskState::kRunnable:
@@ -791,7 +807,7 @@ void Simulation::ReportLivelock() {
       {}, /*stop_now=*/false);
 }
 
-void Simulation::ReportStall() {
+void Simulation::ReportStall(bool abandoned) {
   const absl::Duration stalled = absl::Trunc(watchdog_.TakeStall(), absl::Milliseconds(1));
   ReportFailure(
       FailureKind::kStall,
@@ -799,10 +815,27 @@ void Simulation::ReportStall() {
                    " of wall time without reaching a scheduling point"),
       absl::StrCat("a real blocking call (std::this_thread::sleep_for, a socket or file read, a "
                    "std::mutex) or a busy loop stops every other task: weave switches tasks only "
-                   "at its own primitives and awaitables\n(the limit is ",
-                   absl::FormatDuration(watchdog_.limit()),
+                   "at its own primitives and awaitables\n",
+                   abandoned ? "the run was ended without it: its OS thread is left blocked "
+                               "(detached); if it ever returns into weave it finds no simulation\n"
+                             : "",
+                   "(the limit is ", absl::FormatDuration(watchdog_.limit()),
                    "; change it with --weave_watchdog, 0 disables it)"),
       {}, /*stop_now=*/false);
+}
+
+TaskBackend& Simulation::TakeOverFromStalledTask() {
+  TaskRecord& stalled = *current_;
+  // Reported while it still counts as running, so the report shows its stack.
+  ReportStall(/*abandoned=*/true);
+  stalled.stalled = true;
+  Unlink(stalled);
+  MakeBlocked(stalled);
+  // Finished as far as the run goes: never resumed, unwound or reported as leaked. Its joiners
+  // are not woken: the run is stopping and unwinds them.
+  stalled.state = TaskState::kFinished;
+  SetCurrent(&task(kRootTask));
+  return BackendOf(*current_);
 }
 
 void Simulation::CheckInvariants() const {
@@ -1036,6 +1069,30 @@ TaskBackend& CurrentBackend() {
   return t.id == 0 ? *sim.root_backend() : *t.backend;
 }
 std::size_t StackSize() { return Require("StackSize").options().stack_size; }
+
+Simulation* CurrentRun() { return t_simulation; }
+void EnterRun(Simulation* run) {
+  if (t_simulation != run) {
+    t_simulation = run;
+    CrashGuard::AdoptOnThisThread(run->crash_guard());
+  }
+  TaskRecord& t = run->current();
+  t_current_backend = t.id == 0 ? run->root_backend() : t.backend.get();
+}
+void LeaveRun() {
+  t_simulation = nullptr;
+  t_current_backend = nullptr;
+}
+void SetStallInterrupter(StallInterrupter* interrupter) {
+  Require("SetStallInterrupter").watchdog().SetInterrupter(interrupter);
+}
+std::uint64_t WatchdogProgress() noexcept {
+  Simulation* sim = t_simulation;
+  return sim != nullptr ? sim->watchdog().progress() : 0;
+}
+TaskBackend& TakeOverFromStalledTask() {
+  return Require("TakeOverFromStalledTask").TakeOverFromStalledTask();
+}
 
 std::string DescribeException(const std::exception_ptr& error) {
   std::string what;

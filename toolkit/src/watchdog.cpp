@@ -32,6 +32,11 @@ class WatchdogThread {
     // limit within its current period (100ms at most).
     if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
   }
+  // Waits until the watchdog thread no longer looks at w's interrupter, and clears it.
+  void ClearInterrupter(Watchdog* w) {
+    std::lock_guard<std::mutex> lock(mu_);
+    w->interrupter_.store(nullptr, std::memory_order_relaxed);
+  }
   void Unregister(Watchdog* w) {
     std::lock_guard<std::mutex> lock(mu_);
     watched_.erase(std::remove(watched_.begin(), watched_.end(), w), watched_.end());
@@ -70,13 +75,18 @@ class WatchdogThread {
     if (w.warned_ || absl::Nanoseconds(still) < w.limit_) return;
     w.warned_ = true;
     w.stalled_.store(true, std::memory_order_relaxed);
+    // A task on an OS thread of its own can be interrupted: it gives the baton up and the run
+    // ends with a stall report, even though the thread stays blocked.
+    StallInterrupter* interrupter = w.interrupter_.load(std::memory_order_acquire);
     std::fprintf(
         stderr,
         "weave: watchdog: task %d has run for %s of wall time without reaching a "
-        "scheduling point (a blocking call or a busy loop?); the run fails as a stall "
-        "when it reaches one\n",
+        "scheduling point (a blocking call or a busy loop?); %s\n",
         static_cast<int>(static_cast<TaskId>(static_cast<std::uint32_t>(progress))),
-        absl::FormatDuration(absl::Trunc(absl::Nanoseconds(still), absl::Milliseconds(1))).c_str());
+        absl::FormatDuration(absl::Trunc(absl::Nanoseconds(still), absl::Milliseconds(1))).c_str(),
+        interrupter != nullptr ? "interrupting its thread to end the run"
+                               : "the run fails as a stall when it reaches one");
+    if (interrupter != nullptr) interrupter->Interrupt(progress);
   }
 
   std::mutex mu_;
@@ -100,7 +110,17 @@ void Watchdog::BeginRun() {
   active_.store(true, std::memory_order_relaxed);
 }
 
-void Watchdog::EndRun() { active_.store(false, std::memory_order_relaxed); }
+void Watchdog::EndRun() {
+  active_.store(false, std::memory_order_relaxed);
+  if (interrupter_used_) {
+    interrupter_used_ = false;
+    if (limit_ > absl::ZeroDuration()) {
+      WatchdogThread::Get().ClearInterrupter(this);
+    } else {
+      interrupter_.store(nullptr, std::memory_order_relaxed);
+    }
+  }
+}
 
 absl::Duration Watchdog::TakeStall() {
   stalled_.store(false, std::memory_order_relaxed);

@@ -143,6 +143,9 @@ void Carrier::Run(void* argument) {
       next = static_cast<ContextBackend*>(picked);
     }
     current->carrier_ = nullptr;
+    // A task on an OS thread of its own (weave::thread): this carrier waits, task-less, for the
+    // baton to come back and then goes on with whichever task it is handed.
+    if (next->own_thread() != nullptr) next = &HandOverAndPark(MainCarrier(), *next);
     if (next->RunsOnCarrier()) {
       auto& co = static_cast<CoroutineTaskBackend&>(*next);
       if (co.carrier_ == nullptr) {

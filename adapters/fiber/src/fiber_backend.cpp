@@ -3,8 +3,8 @@
 //
 // We use Boost.Context's low-level jump_fcontext/make_fcontext rather than boost::context::fiber:
 // that gives us pooled stacks with guard pages, a switch that carries "who jumped to me" in its
-// data word (so no thread-local bookkeeping is needed), and AddressSanitizer fiber annotations,
-// which Boost 1.74's fcontext fiber does not make.
+// data word (so no thread-local bookkeeping is needed), and AddressSanitizer and ThreadSanitizer
+// fiber annotations, which Boost 1.74's fcontext fiber does not make.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -27,6 +27,17 @@
 #endif
 #ifdef WEAVE_ASAN_FIBERS
 #include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define WEAVE_TSAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEAVE_TSAN_FIBERS 1
+#endif
+#endif
+#ifdef WEAVE_TSAN_FIBERS
+#include <sanitizer/tsan_interface.h>
 #endif
 
 namespace weave::detail {
@@ -60,6 +71,10 @@ ExecutionContext::ExecutionContext(std::size_t stack_size, Entry entry, void* ar
   context_ = fctx::make_fcontext(stack.top(), stack.size, &ExecutionContextAccess::Start);
   asan_bottom_ = stack.bottom;
   asan_size_ = stack.size;
+#ifdef WEAVE_TSAN_FIBERS
+  // TSan's fiber belongs to this context, not to the pooled stack: a reused stack gets a new one.
+  tsan_fiber_ = __tsan_create_fiber(0);
+#endif
 }
 
 ExecutionContext::~ExecutionContext() { ReleaseStack(); }
@@ -67,6 +82,14 @@ ExecutionContext::~ExecutionContext() { ReleaseStack(); }
 void ExecutionContext::PrepareThread() { StackPool::ForThisThread(); }
 
 void ExecutionContext::ReleaseStack() {
+#ifdef WEAVE_TSAN_FIBERS
+  // Only a fiber's own TSan fiber is destroyed (the thread's is only borrowed), and never while it
+  // runs: an exited fiber is released by the context it switched to.
+  if (entry_ != nullptr && tsan_fiber_ != nullptr) {
+    __tsan_destroy_fiber(tsan_fiber_);
+    tsan_fiber_ = nullptr;
+  }
+#endif
   if (stack_mapping_ == nullptr) return;
   FiberStack stack;
   stack.mapping = stack_mapping_;
@@ -86,6 +109,9 @@ void ExecutionContext::SwitchTo(ExecutionContext& to) {
   }
   void* target = to.context_;
   to.context_ = nullptr;  // it runs now
+#ifdef WEAVE_TSAN_FIBERS
+  __tsan_switch_to_fiber(to.tsan_fiber_, 0);  // 0: the switch orders everything before it
+#endif
   const fctx::transfer_t t = fctx::jump_fcontext(target, this);
   // Resumed: t.data is the context that jumped here.
   AfterArriving(t.fctx, t.data);
@@ -100,12 +126,19 @@ void ExecutionContext::ExitTo(ExecutionContext& to) {
   }
   void* target = to.context_;
   to.context_ = nullptr;
+#ifdef WEAVE_TSAN_FIBERS
+  __tsan_switch_to_fiber(to.tsan_fiber_, 0);
+#endif
   fctx::jump_fcontext(target, this);
   std::fputs("weave: internal error: an exited fiber was resumed\n", stderr);
   std::abort();
 }
 
 void ExecutionContext::BeforeLeaving(ExecutionContext& to, bool exiting) {
+#ifdef WEAVE_TSAN_FIBERS
+  // The thread's own context learns its TSan fiber before it first switches away.
+  if (tsan_fiber_ == nullptr) tsan_fiber_ = __tsan_get_current_fiber();
+#endif
 #ifdef WEAVE_ASAN_FIBERS
   // A null save slot tells ASan this fiber is gone, so it frees the fiber's fake stack.
   __sanitizer_start_switch_fiber(exiting ? nullptr : &asan_fake_stack_, to.asan_bottom_,
@@ -128,7 +161,7 @@ void ExecutionContext::AfterArriving(void* source_context, void* source_pointer)
   source->asan_size_ = size;
 #endif
   if (source->exited_) {
-    // It left its stack for good: give the stack back now.
+    // It left its stack for good: give the stack (and its TSan fiber) back now.
     source->ReleaseStack();
   } else {
     source->context_ = source_context;
@@ -136,11 +169,38 @@ void ExecutionContext::AfterArriving(void* source_context, void* source_pointer)
 }
 
 void ContextBackend::SwitchFrom(TaskBackend& from) {
-  // Every backend of a simulation is a ContextBackend (fibers, coroutine tasks, the root).
-  ExecutionContext& target = own_context_ != nullptr ? *own_context_ : ContextToResume();
+  // Every backend of a simulation is a ContextBackend (fibers, coroutine tasks, threads, the root).
   auto& source = static_cast<ContextBackend&>(from);
+  if (own_thread_ != nullptr || source.own_thread_ != nullptr) [[unlikely]] {
+    // One of the two runs on an OS thread of its own: hand the baton across.
+    ContextBackend& next = HandOverAndPark(CarrierOf(source), *this);
+    // Back with the baton. On the main carrier the task to run may be another one of its tasks.
+    if (&next != &source) next.SwitchFrom(source);
+    return;
+  }
+  ExecutionContext& target = own_context_ != nullptr ? *own_context_ : ContextToResume();
   (source.own_context_ != nullptr ? *source.own_context_ : source.RunningContext())
       .SwitchTo(target);
+}
+
+ContextBackend& HandOverAndPark(OsCarrier& here, ContextBackend& target) {
+  OsCarrier& there = CarrierOf(target);
+  if (&there == &here) {
+    std::fputs("weave: internal error: a hand-over to the carrier that holds the baton\n", stderr);
+    std::abort();
+  }
+  here.BeforeHandingOn();
+  there.Hand(&target, CurrentRun());
+  const OsCarrier::Delivery delivery = here.Park();
+  if (delivery.message == OsCarrier::Message::kTakeOver) {
+    // A thread task stalled outside weave and gave the baton up: the body tears the run down.
+    return static_cast<ContextBackend&>(TakeOverFromStalledTask());
+  }
+  if (delivery.task == nullptr) {
+    std::fputs("weave: internal error: a carrier was handed the baton without a task\n", stderr);
+    std::abort();
+  }
+  return *delivery.task;
 }
 
 namespace {
@@ -150,9 +210,11 @@ class ThreadStackBackend final : public ContextBackend {
   ThreadStackBackend() { OwnContext(context_); }
   ExecutionContext& RunningContext() override { return context_; }
   ExecutionContext& ContextToResume() override { return context_; }
+  OsCarrier& carrier() { return carrier_; }
 
  private:
   ExecutionContext context_;
+  OsCarrier carrier_;  // the thread that runs the body: parked while a weave::thread runs
 };
 
 class FiberBackend final : public ContextBackend {
@@ -183,8 +245,11 @@ class FiberBackend final : public ContextBackend {
     } catch (...) {
       ReportUncaughtException(std::current_exception());
     }
-    auto& next = static_cast<ContextBackend&>(FinishCurrentTask());
-    self.context_.ExitTo(next.ContextToResume());
+    auto* next = &static_cast<ContextBackend&>(FinishCurrentTask());
+    // The next task may run on an OS thread of its own: wait here, on the finished stack, for
+    // the baton to come back, then leave for good.
+    if (next->own_thread() != nullptr) next = &HandOverAndPark(MainCarrier(), *next);
+    self.context_.ExitTo(next->ContextToResume());
   }
 
   absl::AnyInvocable<void()> fn_;
@@ -200,6 +265,8 @@ ContextBackend& EnsureRootBackend() {
   InstallRootBackend(std::move(root));
   return result;
 }
+
+OsCarrier& MainCarrier() { return static_cast<ThreadStackBackend&>(EnsureRootBackend()).carrier(); }
 
 }  // namespace weave::detail
 

@@ -69,6 +69,37 @@ TaskBackend& CurrentBackend();
 // Stack size for new stackful tasks (Options::stack_size).
 std::size_t StackSize();
 
+// --- For tasks that run on OS threads of their own (weave::thread) ---
+// The run the calling OS thread works for (null outside a simulation).
+Simulation* CurrentRun();
+// Called on an OS thread that has just been handed the baton of `run`: from now on the thread sees
+// the run (weave's primitives work) and its current task.
+void EnterRun(Simulation* run);
+// Called on an OS thread that leaves its run for good (its task finished or was abandoned).
+// Async-signal-safe.
+void LeaveRun();
+
+// How the watchdog reaches a task that runs on an OS thread of its own when it holds the baton and
+// stalls (blocks for real, outside weave). The thread registers itself while it holds the baton.
+class StallInterrupter {
+ public:
+  virtual ~StallInterrupter() = default;
+  // Called on the watchdog's thread once the run has not moved for the watchdog's limit;
+  // `progress` is WatchdogProgress() as the watchdog last saw it. Must return at once: the
+  // interrupter decides on its own thread whether it really is stalled.
+  virtual void Interrupt(std::uint64_t progress) noexcept = 0;
+};
+// Registers (or, with null, clears) the interrupter of the current run. Clear it before handing
+// the baton on.
+void SetStallInterrupter(StallInterrupter* interrupter);
+// The current run's progress counter (changes at every scheduling step). Async-signal-safe.
+std::uint64_t WatchdogProgress() noexcept;
+// Called on the main carrier once a stalled thread task gave up the baton (OsCarrier's kTakeOver):
+// reports the stall, leaves that task behind for good (never resumed, never unwound: its OS thread
+// is still blocked) and makes the body current so that it tears the run down. Returns the
+// body's backend.
+TaskBackend& TakeOverFromStalledTask();
+
 // --- For tasks that suspend without a stack (coroutines at a co_await) ---
 // The split form of a scheduling point and of Block, for a backend whose task suspends and later
 // resumes on whatever stack is at hand. The calling backend is the current task's.

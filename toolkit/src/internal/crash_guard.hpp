@@ -42,6 +42,9 @@ class CrashGuard {
 
   // Runs in the signal handler: writes the schedule and the report. Async-signal-safe.
   void OnCrash(int signal) const;
+  // For another OS thread of the run (a weave::thread): a crash there is handled by `guard`
+  // (may be null) too. Installs the thread's alternate signal stack on first use.
+  static void AdoptOnThisThread(const CrashGuard* guard);
 
  private:
   std::string path_;
@@ -54,7 +57,7 @@ class CrashGuard {
   const Simulation* sim_ = nullptr;
   std::int64_t iteration_ = 0;
   bool replaying_;
-  CrashGuard* previous_;  // the guard this one hides on this thread, if any
+  const CrashGuard* previous_;  // the guard this one hides on this thread, if any
 };
 
 }  // namespace weave::detail

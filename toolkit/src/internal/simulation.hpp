@@ -27,6 +27,8 @@
 
 namespace weave::detail {
 
+class CrashGuard;
+
 // kAbandoned: only while a run's leftover tasks are being released (see AbandonUnfinishedTasks).
 enum class TaskState : std::uint8_t { kRunnable, kBlocked, kFinished, kAbandoned };
 
@@ -77,6 +79,8 @@ struct TaskRecord {
   weave::source_location spawned_at;
   // An exception the task holds for its joiner; empty once retrieved (or when there is none).
   std::string unretrieved_error;
+  // A thread task the watchdog gave up on: it blocked for real and was left behind (finished).
+  bool stalled = false;
 
   void Reset(TaskId new_id, std::string_view new_name, TaskKind new_kind, TaskId new_parent);
 };
@@ -152,6 +156,13 @@ class Simulation {
   TaskBackend* root_backend() { return root_backend_.get(); }
   void InstallRootBackend(std::unique_ptr<TaskBackend> backend);
   TaskBackend& FinishCurrentTask();
+  // See weave/task_backend.hpp.
+  TaskBackend& TakeOverFromStalledTask();
+  Watchdog& watchdog() { return watchdog_; }
+  // The crash handler of the exploration running this simulation (null: none), for the other
+  // OS threads of the run.
+  const CrashGuard* crash_guard() const { return crash_guard_; }
+  void set_crash_guard(const CrashGuard* guard) { crash_guard_ = guard; }
 
   // --- joins (JoinOperation) ---
   // Checks a join of task `id` by the current task; marks it joined. False (reported) on misuse.
@@ -187,7 +198,8 @@ class Simulation {
   // At the end of a run: exceptions nobody retrieved, handles nobody joined.
   void CheckJoinsAndErrors();
   void ReportLivelock();
-  void ReportStall();
+  // `abandoned`: the stalled task was a thread left behind (TakeOverFromStalledTask).
+  void ReportStall(bool abandoned = false);
   std::string DescribeTaskState(const TaskRecord& t) const;
   std::string DescribeTask(const TaskRecord& t) const;
   // " at file:line", or empty when unknown.
@@ -229,6 +241,7 @@ class Simulation {
   // alive are abandoned instead.
   bool in_body_ = false;
   std::optional<Failure> failure_;
+  const CrashGuard* crash_guard_ = nullptr;
   Watchdog watchdog_;
 };
 

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 
 #include "weave/failure.hpp"
+#include "weave/task_backend.hpp"
 
 namespace weave::detail {
 
@@ -37,6 +38,13 @@ class Watchdog {
   // How long the stalled task had run without a scheduling point until now; clears the flag.
   absl::Duration TakeStall();
   absl::Duration limit() const { return limit_; }
+  // The progress word (see Progress). Async-signal-safe.
+  std::uint64_t progress() const { return progress_.load(std::memory_order_relaxed); }
+  // The thread task holding the baton registers itself here (null: none, or the body's thread).
+  void SetInterrupter(StallInterrupter* interrupter) {
+    if (interrupter != nullptr) interrupter_used_ = true;
+    interrupter_.store(interrupter, std::memory_order_release);
+  }
 
  private:
   friend class WatchdogThread;
@@ -46,6 +54,10 @@ class Watchdog {
   std::atomic<bool> active_{false};
   std::atomic<bool> stalled_{false};
   std::atomic<std::int64_t> still_since_ns_{0};  // steady clock, when progress last changed
+  // Read by the watchdog thread under its mutex; EndRun clears it under that mutex, so that the
+  // interrupter (owned by a task of the run) outlives any use.
+  std::atomic<StallInterrupter*> interrupter_{nullptr};
+  bool interrupter_used_ = false;  // in this run; written by whoever holds the baton
   // Owned by the watchdog thread (under its mutex).
   std::uint64_t seen_progress_ = 0;
   bool warned_ = false;

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 
+#include "weave/detail/os_carrier.hpp"
 #include "weave/task_backend.hpp"
 
 namespace weave::detail {
@@ -19,7 +20,8 @@ class ExecutionContext {
  public:
   using Entry = void (*)(void* argument);
 
-  // The thread's own stack. Its bounds (for AddressSanitizer) are learnt on the first switch.
+  // The thread's own stack. Its bounds (for AddressSanitizer) and its ThreadSanitizer fiber are
+  // learnt on the first switch.
   ExecutionContext() = default;
   // A fiber with at least `stack_size` usable bytes; `entry(argument)` runs on it when it is
   // first switched to. `entry` must never return: it ends with ExitTo.
@@ -57,9 +59,14 @@ class ExecutionContext {
   [[maybe_unused]] void* asan_fake_stack_ = nullptr;
   const void* asan_bottom_ = nullptr;
   std::size_t asan_size_ = 0;
+  // ThreadSanitizer's fiber: created with a fiber context and destroyed with it (never while it
+  // runs); for the thread's own stack, the thread's TSan fiber, learnt on the first switch away.
+  [[maybe_unused]] void* tsan_fiber_ = nullptr;
 };
 
-// A task backend whose code runs on ExecutionContexts.
+// A task backend whose code runs on ExecutionContexts, or on an OS thread of its own (a
+// weave::thread: its own OsCarrier). Switching between two tasks of one carrier is a context
+// jump; switching to a task of another carrier hands that carrier the baton and parks.
 class ContextBackend : public TaskBackend {
  public:
   void SwitchFrom(TaskBackend& from) final;
@@ -72,19 +79,38 @@ class ContextBackend : public TaskBackend {
   // Whether the task borrows carriers (a coroutine task) rather than owning its context. Not
   // virtual: it is asked at every step.
   bool RunsOnCarrier() const { return runs_on_carrier_; }
+  // The OS thread of its own that the task runs on, or null when it runs on the thread that runs
+  // the body (fibers, coroutine tasks, the body itself).
+  OsCarrier* own_thread() const { return own_thread_; }
 
  protected:
   explicit ContextBackend(bool runs_on_carrier = false) : runs_on_carrier_(runs_on_carrier) {}
   // For backends that own their context (fibers, the body): spares SwitchFrom two virtual calls
   // at every switch.
   void OwnContext(ExecutionContext& context) { own_context_ = &context; }
+  // For backends whose task runs on an OS thread of its own, parked on `carrier` when not running.
+  void OwnThread(OsCarrier& carrier) { own_thread_ = &carrier; }
 
  private:
   bool runs_on_carrier_;
   ExecutionContext* own_context_ = nullptr;
+  OsCarrier* own_thread_ = nullptr;
 };
 
 // The backend of task 0 (the body, on the thread's own stack), installed on first need.
 ContextBackend& EnsureRootBackend();
+// The carrier of the thread that runs the body, every fiber and every coroutine task of the
+// current run.
+OsCarrier& MainCarrier();
+// The carrier that runs `task`.
+inline OsCarrier& CarrierOf(ContextBackend& task) {
+  return task.own_thread() != nullptr ? *task.own_thread() : MainCarrier();
+}
+// Called on carrier `here`, which holds the baton and whose current task was `source` (null when
+// that task has finished or has no context here, such as a coroutine suspended at an await), when
+// the next task `target` runs on another carrier: hands that carrier the baton and parks. Returns
+// the task `here` must run next once it gets the baton back (`source` itself, or on the main
+// carrier any of its tasks; the caller switches to it).
+ContextBackend& HandOverAndPark(OsCarrier& here, ContextBackend& target);
 
 }  // namespace weave::detail

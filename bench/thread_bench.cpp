@@ -1,0 +1,236 @@
+// weave_thread_bench: what a scheduling step between two weave::threads costs, against handing a
+// baton between two plain OS threads in the same binary.
+//
+// Build in Release; a Debug build's figures mean nothing:
+//   cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release
+//   cmake --build build/release --target weave_thread_bench
+//   build/release/bench/weave_thread_bench --benchmark_repetitions=5
+//     (add --benchmark_report_aggregates_only=true for medians only)
+//
+// Two OS threads take turns, so CPU time of one thread says little: every figure here is wall
+// time per hand-over (a noisy machine shows in the repetitions' spread).
+//   BM_AtomicWaitBaton         the baseline the issue names: two std::threads pass a turn with
+//                              std::atomic::wait + notify_one. ns per hand-over.
+//   BM_FutexBaton              the same with a bare futex (FUTEX_WAIT / FUTEX_WAKE, no spin).
+//   BM_ThreadSchedulingStep    two weave::threads yielding to each other under round-robin: every
+//                              step hands the baton to the other OS thread. Counters:
+//                              ns_per_step, x_atomic_wait_baton and x_futex_baton (a step over
+//                              one hand-over of the baselines, measured in this process).
+//   BM_FiberThreadStep         a fiber and a weave::thread yielding to each other: every step
+//                              crosses between the body's thread and the weave::thread.
+//   BM_ThreadSmallBodyExecutions  2 weave::threads x 10 mutex-protected increments, random
+//                              strategy, OS threads created per run: executions per second.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "bench_support.hpp"
+#include "benchmark/benchmark.h"
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include "weave/thread.hpp"
+#include "weave/weave.hpp"
+
+namespace {
+
+using bench::Failed;
+using Clock = std::chrono::steady_clock;
+
+double NanosSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+}
+
+// --- 1. Baselines: a baton between two OS threads ------------------------------------------------
+
+// Ping-pong of `hand_overs` turns between the calling thread and a partner; returns wall ns per
+// hand-over. `Wait(word, value)` blocks while word == value; `Wake(word)` wakes the waiter.
+template <class Wait, class Wake>
+double BatonNanos(std::int64_t hand_overs, Wait wait, Wake wake) {
+  std::atomic<std::uint32_t> turn{0};  // even: ours, odd: the partner's
+  const auto rounds = static_cast<std::uint32_t>(hand_overs / 2);
+  std::thread partner([&] {
+    for (std::uint32_t i = 0; i < rounds; ++i) {
+      std::uint32_t t;
+      while ((t = turn.load(std::memory_order_acquire)) % 2 == 0) wait(turn, t);
+      turn.store(t + 1, std::memory_order_release);
+      wake(turn);
+    }
+  });
+  const auto start = Clock::now();
+  for (std::uint32_t i = 0; i < rounds; ++i) {
+    const std::uint32_t mine = 2 * i;
+    turn.store(mine + 1, std::memory_order_release);
+    wake(turn);
+    std::uint32_t t;
+    while ((t = turn.load(std::memory_order_acquire)) != mine + 2) wait(turn, t);
+  }
+  const double nanos = NanosSince(start);
+  partner.join();
+  return nanos / static_cast<double>(2 * rounds);
+}
+
+void AtomicWait(std::atomic<std::uint32_t>& word, std::uint32_t value) {
+  word.wait(value, std::memory_order_acquire);
+}
+void AtomicWake(std::atomic<std::uint32_t>& word) { word.notify_one(); }
+
+void FutexWait(std::atomic<std::uint32_t>& word, std::uint32_t value) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, value, nullptr,
+          nullptr, 0);
+}
+void FutexWake(std::atomic<std::uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
+          nullptr, 0);
+}
+
+double AtomicWaitBatonNanos(std::int64_t n) { return BatonNanos(n, AtomicWait, AtomicWake); }
+double FutexBatonNanos(std::int64_t n) { return BatonNanos(n, FutexWait, FutexWake); }
+
+// Medians of a few rounds, measured once per process: the denominators of the ratios.
+double MedianOf(double (*measure)(std::int64_t)) {
+  double rounds[5];
+  for (double& r : rounds) r = measure(20'000);
+  std::sort(std::begin(rounds), std::end(rounds));
+  return rounds[2];
+}
+double AtomicWaitBaseline() {
+  static const double nanos = MedianOf(AtomicWaitBatonNanos);
+  return nanos;
+}
+double FutexBaseline() {
+  static const double nanos = MedianOf(FutexBatonNanos);
+  return nanos;
+}
+
+void BM_AtomicWaitBaton(benchmark::State& state) {
+  double total = 0;
+  for (auto _ : state) {
+    const double per = AtomicWaitBatonNanos(state.range(0));
+    state.SetIterationTime(per * static_cast<double>(state.range(0)) * 1e-9);
+    total += per;
+  }
+  state.counters["ns_per_hand_over"] = total / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_AtomicWaitBaton)->Arg(20'000)->UseManualTime();
+
+void BM_FutexBaton(benchmark::State& state) {
+  double total = 0;
+  for (auto _ : state) {
+    const double per = FutexBatonNanos(state.range(0));
+    state.SetIterationTime(per * static_cast<double>(state.range(0)) * 1e-9);
+    total += per;
+  }
+  state.counters["ns_per_hand_over"] = total / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_FutexBaton)->Arg(20'000)->UseManualTime();
+
+// --- 2. weave steps that cross OS threads --------------------------------------------------------
+
+// One round-robin run: task "timer" yields n times while its partner yields back, so the timed
+// window holds 2n steps, each handing the baton to the other task (the body waits in join()).
+// `Make` starts a task of the kind under test.
+template <class MakeTimer, class MakePartner>
+double CrossingStepNanos(std::int64_t n, MakeTimer make_timer, MakePartner make_partner,
+                         weave::Result* result) {
+  weave::Options options = bench::BenchOptions(weave::Strategy::RoundRobin(), 1);
+  double nanos = 0;
+  *result = weave::explore(options, [&] {
+    bool root_joining = false;
+    bool go = false;
+    bool done = false;
+    auto timer = make_timer([&] {
+      // NOLINTNEXTLINE(bugprone-infinite-loop): yield runs the task that sets it
+      while (!go) weave::this_task::yield();
+      const auto start = Clock::now();
+      for (std::int64_t i = 0; i < n; ++i) weave::this_task::yield();
+      nanos = NanosSince(start);
+      done = true;
+    });
+    auto partner = make_partner([&] {
+      // NOLINTNEXTLINE(bugprone-infinite-loop): yield runs the task that sets it
+      while (!root_joining) weave::this_task::yield();
+      weave::this_task::yield();  // round-robin gives the body its turn: it blocks in join()
+      weave::this_task::yield();
+      go = true;
+      // NOLINTNEXTLINE(bugprone-infinite-loop): yield runs the task that sets it
+      while (!done) weave::this_task::yield();
+    });
+    root_joining = true;
+    timer.join();
+    partner.join();
+  });
+  return nanos / static_cast<double>(2 * n);
+}
+
+auto MakeThread = [](auto fn) { return weave::thread(std::move(fn)); };
+auto MakeFiber = [](auto fn) { return weave::spawn("fiber", std::move(fn)); };
+
+void ReportSteps(benchmark::State& state, double total_per_step) {
+  const double per = total_per_step / static_cast<double>(state.iterations());
+  state.counters["ns_per_step"] = per;
+  state.counters["x_atomic_wait_baton"] = per / AtomicWaitBaseline();
+  state.counters["x_futex_baton"] = per / FutexBaseline();
+}
+
+void BM_ThreadSchedulingStep(benchmark::State& state) {
+  double total = 0;
+  for (auto _ : state) {
+    weave::Result r;
+    const double per = CrossingStepNanos(state.range(0), MakeThread, MakeThread, &r);
+    if (Failed(state, r)) return;
+    state.SetIterationTime(per * 2 * static_cast<double>(state.range(0)) * 1e-9);
+    total += per;
+  }
+  ReportSteps(state, total);
+}
+BENCHMARK(BM_ThreadSchedulingStep)->Arg(10'000)->UseManualTime();
+
+void BM_FiberThreadStep(benchmark::State& state) {
+  double total = 0;
+  for (auto _ : state) {
+    weave::Result r;
+    const double per = CrossingStepNanos(state.range(0), MakeFiber, MakeThread, &r);
+    if (Failed(state, r)) return;
+    state.SetIterationTime(per * 2 * static_cast<double>(state.range(0)) * 1e-9);
+    total += per;
+  }
+  ReportSteps(state, total);
+}
+BENCHMARK(BM_FiberThreadStep)->Arg(10'000)->UseManualTime();
+
+// --- 3. Whole runs ------------------------------------------------------------------------------
+
+void BM_ThreadSmallBodyExecutions(benchmark::State& state) {
+  const std::int64_t runs = 200;
+  const weave::Options options = bench::BenchOptions(weave::Strategy::Random(), runs);
+  const auto body = [] {
+    weave::mutex m;
+    int n = 0;
+    auto work = [&] {
+      for (int i = 0; i < 10; ++i) {
+        std::scoped_lock lock(m);
+        ++n;
+      }
+    };
+    weave::thread a(work);
+    weave::thread b(work);
+    a.join();
+    b.join();
+    weave::check(n == 20, "every increment counted");
+  };
+  for (auto _ : state) {
+    const weave::Result r = weave::explore(options, body);
+    if (Failed(state, r)) return;
+  }
+  state.SetItemsProcessed(state.iterations() * runs);
+}
+BENCHMARK(BM_ThreadSmallBodyExecutions)->Unit(benchmark::kMillisecond);
+
+}  // namespace
