@@ -20,6 +20,7 @@ set(_weave_install_table
   "weave_fiber|fiber|adapters/fiber/include"
   "weave_coro|coro|adapters/coro/include"
   "weave_thread|thread|adapters/thread/include"
+  "weave_sync_policy|sync_policy|"
   "weave|weave|"
   "weave_gtest|gtest|adapters/gtest/include")
 
