@@ -14,19 +14,18 @@
 //   BM_FutexBaton              the same with a bare futex (FUTEX_WAIT / FUTEX_WAKE, no spin).
 //   BM_ThreadSchedulingStep    two weave::threads yielding to each other under round-robin: every
 //                              step hands the baton to the other OS thread. Counters:
-//                              ns_per_step, x_atomic_wait_baton and x_futex_baton (a step over
-//                              one hand-over of the baselines, measured in this process).
+//                              ns_per_step, the baselines measured just before each run
+//                              (atomic_wait_baton_ns, futex_baton_ns), and x_atomic_wait_baton
+//                              and x_futex_baton: a step over one hand-over of each baseline.
 //   BM_FiberThreadStep         a fiber and a weave::thread yielding to each other: every step
 //                              crosses between the body's thread and the weave::thread.
 //   BM_ThreadSmallBodyExecutions  2 weave::threads x 10 mutex-protected increments, random
 //                              strategy, OS threads created per run: executions per second.
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -93,42 +92,19 @@ void FutexWake(std::atomic<std::uint32_t>& word) {
 double AtomicWaitBatonNanos(std::int64_t n) { return BatonNanos(n, AtomicWait, AtomicWake); }
 double FutexBatonNanos(std::int64_t n) { return BatonNanos(n, FutexWait, FutexWake); }
 
-// Medians of a few rounds, measured once per process: the denominators of the ratios.
-double MedianOf(double (*measure)(std::int64_t)) {
-  double rounds[5];
-  for (double& r : rounds) r = measure(20'000);
-  std::sort(std::begin(rounds), std::end(rounds));
-  return rounds[2];
-}
-double AtomicWaitBaseline() {
-  static const double nanos = MedianOf(AtomicWaitBatonNanos);
-  return nanos;
-}
-double FutexBaseline() {
-  static const double nanos = MedianOf(FutexBatonNanos);
-  return nanos;
-}
-
-void BM_AtomicWaitBaton(benchmark::State& state) {
+// One baseline benchmark: wall time per hand-over of `measure`.
+void RunBaton(benchmark::State& state, double (*measure)(std::int64_t)) {
   double total = 0;
   for (auto _ : state) {
-    const double per = AtomicWaitBatonNanos(state.range(0));
+    const double per = measure(state.range(0));
     state.SetIterationTime(per * static_cast<double>(state.range(0)) * 1e-9);
     total += per;
   }
   state.counters["ns_per_hand_over"] = total / static_cast<double>(state.iterations());
 }
+void BM_AtomicWaitBaton(benchmark::State& state) { RunBaton(state, AtomicWaitBatonNanos); }
+void BM_FutexBaton(benchmark::State& state) { RunBaton(state, FutexBatonNanos); }
 BENCHMARK(BM_AtomicWaitBaton)->Arg(20'000)->UseManualTime();
-
-void BM_FutexBaton(benchmark::State& state) {
-  double total = 0;
-  for (auto _ : state) {
-    const double per = FutexBatonNanos(state.range(0));
-    state.SetIterationTime(per * static_cast<double>(state.range(0)) * 1e-9);
-    total += per;
-  }
-  state.counters["ns_per_hand_over"] = total / static_cast<double>(state.iterations());
-}
 BENCHMARK(BM_FutexBaton)->Arg(20'000)->UseManualTime();
 
 // --- 2. weave steps that cross OS threads --------------------------------------------------------
@@ -172,37 +148,36 @@ double CrossingStepNanos(std::int64_t n, MakeTimer make_timer, MakePartner make_
 auto MakeThread = [](auto fn) { return weave::thread(std::move(fn)); };
 auto MakeFiber = [](auto fn) { return weave::spawn("fiber", std::move(fn)); };
 
-void ReportSteps(benchmark::State& state, double total_per_step) {
-  const double per = total_per_step / static_cast<double>(state.iterations());
-  state.counters["ns_per_step"] = per;
-  state.counters["x_atomic_wait_baton"] = per / AtomicWaitBaseline();
-  state.counters["x_futex_baton"] = per / FutexBaseline();
+// One crossing-step benchmark: ns per step, and its ratios to the baselines. Each iteration
+// measures the baselines right before its run, so a ratio compares runs under the same load.
+template <class MakeTimer, class MakePartner>
+void RunCrossingSteps(benchmark::State& state, MakeTimer make_timer, MakePartner make_partner) {
+  double total = 0;
+  double atomic_wait = 0;
+  double futex = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    atomic_wait += AtomicWaitBatonNanos(4'000);
+    futex += FutexBatonNanos(4'000);
+    state.ResumeTiming();
+    weave::Result r;
+    const double per = CrossingStepNanos(state.range(0), make_timer, make_partner, &r);
+    if (Failed(state, r)) return;
+    state.SetIterationTime(per * 2 * static_cast<double>(state.range(0)) * 1e-9);
+    total += per;
+  }
+  const auto n = static_cast<double>(state.iterations());
+  state.counters["ns_per_step"] = total / n;
+  state.counters["atomic_wait_baton_ns"] = atomic_wait / n;
+  state.counters["futex_baton_ns"] = futex / n;
+  state.counters["x_atomic_wait_baton"] = total / atomic_wait;
+  state.counters["x_futex_baton"] = total / futex;
 }
-
 void BM_ThreadSchedulingStep(benchmark::State& state) {
-  double total = 0;
-  for (auto _ : state) {
-    weave::Result r;
-    const double per = CrossingStepNanos(state.range(0), MakeThread, MakeThread, &r);
-    if (Failed(state, r)) return;
-    state.SetIterationTime(per * 2 * static_cast<double>(state.range(0)) * 1e-9);
-    total += per;
-  }
-  ReportSteps(state, total);
+  RunCrossingSteps(state, MakeThread, MakeThread);
 }
+void BM_FiberThreadStep(benchmark::State& state) { RunCrossingSteps(state, MakeFiber, MakeThread); }
 BENCHMARK(BM_ThreadSchedulingStep)->Arg(10'000)->UseManualTime();
-
-void BM_FiberThreadStep(benchmark::State& state) {
-  double total = 0;
-  for (auto _ : state) {
-    weave::Result r;
-    const double per = CrossingStepNanos(state.range(0), MakeFiber, MakeThread, &r);
-    if (Failed(state, r)) return;
-    state.SetIterationTime(per * 2 * static_cast<double>(state.range(0)) * 1e-9);
-    total += per;
-  }
-  ReportSteps(state, total);
-}
 BENCHMARK(BM_FiberThreadStep)->Arg(10'000)->UseManualTime();
 
 // --- 3. Whole runs ------------------------------------------------------------------------------

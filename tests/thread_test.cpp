@@ -101,8 +101,7 @@ TEST(Thread, NeverRunsTwoThreadsAtOnce) {
           }
           // Give a broken gate every chance to show: a read-modify-write spread over time.
           const int read = counter;
-          for (volatile int spin = 0; spin < 200; spin = spin + 1) {
-          }
+          std::this_thread::yield();  // the OS may run another thread here
           counter = read + 1;
           inside.fetch_sub(1);
           weave::this_thread::yield();  // a scheduling point, outside the counted section
@@ -127,8 +126,7 @@ struct InFlight {
     while (now > seen && !most.compare_exchange_weak(seen, now)) {
     }
     const int read = counter;
-    for (volatile int spin = 0; spin < 200; spin = spin + 1) {
-    }
+    std::this_thread::yield();  // the OS may run another thread here
     counter = read + 1;
     inside.fetch_sub(1);
   }

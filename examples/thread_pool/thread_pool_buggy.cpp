@@ -13,13 +13,12 @@
 #include <weave/gtest.hpp>
 #include <weave/sim_sync.hpp>
 
-// shutdown() is what the destructor calls. The test calls it itself so that a hang is reported
-// as what it is: weave stops a failing run by unwinding the blocked tasks with an exception, and
-// one thrown from the join() inside a destructor (noexcept) would std::terminate the process.
+// The pool shuts down in its destructor, as it does in production: the joins happen there.
 WEAVE_TEST(ThreadPool, ShutdownRunsEveryJobAndJoinsTheWorkers) {
   weave::sim_sync::atomic<int> sum{0, "sum"};
-  pool::ThreadPool<weave::sim_sync, pool::Shutdown::kAtomicFlagWithoutMutex> workers(2);
-  for (int job = 1; job <= 3; ++job) workers.submit([&sum, job] { sum.fetch_add(job); });
-  workers.shutdown();
+  {
+    pool::ThreadPool<weave::sim_sync, pool::Shutdown::kAtomicFlagWithoutMutex> workers(2);
+    for (int job = 1; job <= 3; ++job) workers.submit([&sum, job] { sum.fetch_add(job); });
+  }  // ~ThreadPool: shutdown() and the joins
   EXPECT_EQ(sum.load(), 1 + 2 + 3);
 }

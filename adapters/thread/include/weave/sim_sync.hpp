@@ -6,8 +6,8 @@
 // against a policy is tested unchanged by instantiating it with sim_sync inside a simulation.
 //
 //   WEAVE_TEST(Cache, ConcurrentGets) {
-//     Cache<weave::sim_sync> cache;                  // the class production uses as
-//     Cache<std_sync> weave::sim_sync::thread a([&] { cache.get(1); }), b([&] { cache.get(1); });
+//     Cache<weave::sim_sync> cache;   // production uses Cache<weave::std_sync>
+//     weave::sim_sync::thread a([&] { cache.get(1); }), b([&] { cache.get(1); });
 //     a.join(); b.join();
 //   }
 //
