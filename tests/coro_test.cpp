@@ -82,6 +82,29 @@ TEST(Task, ALazyTaskDoesNothingUntilAwaited) {
   });
 }
 
+// When a run stops while the body waits in a join, the joined task is unwound first and the join
+// completes; a task torn down that way has no value, so the joiner is unwound too instead of
+// getting an uninitialized one.
+weave::task<int> SevenAfter(weave::event& e) {
+  co_await e.co_wait();
+  co_return 7;
+}
+
+TEST(CoSpawn, AJoinOfATaskTornDownWithItsRunGivesNoValue) {
+  // Gtest failures raised while a run is torn down are not reported: count the returns instead.
+  int returned = 0;
+  const weave::Failure f = FailureOf(FailureKind::kAssertion, Runs(20), [&] {
+    weave::event never("never");
+    auto h = weave::co_spawn("stuck", SevenAfter(never));
+    auto checker = weave::spawn("checker", [] { weave::check(false, "boom"); });
+    (void)h.join();  // waiting here, or reaching it, when the checker fails
+    ++returned;
+    checker.join();
+  });
+  EXPECT_THAT(f.message, HasSubstr("boom"));
+  EXPECT_EQ(returned, 0) << "a join of a torn-down task returned a value it never produced";
+}
+
 TEST(CoSpawn, SpawnedTasksRunConcurrentlyAndJoinGivesTheirResults) {
   EXPECT_WEAVE_OK(Runs(100), [] {
     auto a = weave::co_spawn("a", AddLater(1, 1));

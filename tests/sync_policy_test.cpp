@@ -68,7 +68,7 @@ static_assert(std::is_same_v<sim_sync::barrier<>, weave::barrier<>>);
 // A barrier's completion function type goes through, in both.
 struct CountPhases {
   int* phases;
-  void operator()() noexcept { ++*phases; }
+  void operator()() const noexcept { ++*phases; }
 };
 static_assert(std::is_same_v<std_sync::barrier<CountPhases>, std::barrier<CountPhases>>);
 static_assert(std::is_same_v<sim_sync::barrier<CountPhases>, weave::barrier<CountPhases>>);
@@ -170,6 +170,7 @@ void ConcurrentGetsComputeEachKeyOnce(int threads, int rounds,
   Backend<Sync, kKeys> backend(latency);
   typename Sync::template atomic<int> wrong_values{0};
   std::vector<typename Sync::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (int i = 0; i < rounds * static_cast<int>(kKeys); ++i) {

@@ -100,14 +100,18 @@ class CoroutineTask final : public CoroutineTaskBackend {
   CoroutineTask(const CoroutineTask&) = delete;
   CoroutineTask& operator=(const CoroutineTask&) = delete;
 
-  // After the task finished: its value, or its exception rethrown.
+  // After the task finished: its value, or its exception rethrown. A task torn down with its run
+  // (a join in a stopped run completes once the task was unwound) has no value to give: the
+  // joiner is unwound too.
   T TakeResult() {
     RethrowError();
     if constexpr (std::is_void_v<T>) {
       return;
     } else if constexpr (std::is_reference_v<T>) {
+      if (value_ == nullptr) throw RunAborted{};
       return static_cast<T>(*value_);
     } else {
+      if (!value_.has_value()) throw RunAborted{};
       return std::move(*value_);
     }
   }
