@@ -83,13 +83,18 @@ install(EXPORT weaveTargets
   DESTINATION "${WEAVE_INSTALL_CMAKEDIR}"
   COMPONENT weave_development)
 
-# weaveConfig.cmake recreates PkgConfig::LIBUNWIND only if an installed target links it.
+# weaveConfig.cmake recreates PkgConfig::LIBUNWIND and PkgConfig::LIBDW only if an installed
+# target links them (static libraries pass their private dependencies on to consumers).
 set(WEAVE_CONFIG_NEEDS_LIBUNWIND OFF)
+set(WEAVE_CONFIG_NEEDS_LIBDW OFF)
 foreach(_weave_target IN LISTS _weave_install_targets)
   foreach(_weave_property IN ITEMS LINK_LIBRARIES INTERFACE_LINK_LIBRARIES)
     get_target_property(_weave_libraries ${_weave_target} ${_weave_property})
     if(_weave_libraries MATCHES "PkgConfig::LIBUNWIND")
       set(WEAVE_CONFIG_NEEDS_LIBUNWIND ON)
+    endif()
+    if(_weave_libraries MATCHES "PkgConfig::LIBDW")
+      set(WEAVE_CONFIG_NEEDS_LIBDW ON)
     endif()
   endforeach()
 endforeach()

@@ -14,8 +14,6 @@
 //    reports the stall and ends the run. The OS thread is detached and left to its fate.
 #include "weave/thread.hpp"
 
-#include <cxxabi.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <ucontext.h>
 
@@ -33,7 +31,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -199,25 +196,6 @@ void InstallInterruptHandler() {
   });
 }
 
-// "function+0x1f (library)" from the dynamic symbol table; file:line comes with the tracer.
-StackFrame Symbolize(void* address) {
-  StackFrame frame;
-  Dl_info info{};
-  if (dladdr(address, &info) != 0 && info.dli_sname != nullptr) {
-    int status = 0;
-    char* demangled = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-    frame.function = status == 0 && demangled != nullptr ? demangled : info.dli_sname;
-    std::free(demangled);
-  } else if (info.dli_fname != nullptr) {
-    frame.function = absl::StrFormat("?? (%s+0x%x)", info.dli_fname,
-                                     reinterpret_cast<std::uintptr_t>(address) -
-                                         reinterpret_cast<std::uintptr_t>(info.dli_fbase));
-  } else {
-    frame.function = absl::StrFormat("?? (%p)", address);
-  }
-  return frame;
-}
-
 class ThreadBackend final : public ContextBackend {
  public:
   explicit ThreadBackend(absl::AnyInvocable<void()> fn)
@@ -246,7 +224,9 @@ class ThreadBackend final : public ContextBackend {
   void AppendStack(std::vector<StackFrame>& frames) const override {
     // Known for a stalled thread: where it was blocked when the watchdog gave up on it.
     if (!shared_->stalled.load(std::memory_order_relaxed)) return;
-    for (int i = 0; i < shared_->frame_count; ++i) frames.push_back(Symbolize(shared_->frames[i]));
+    std::vector<StackFrame> native =
+        SymbolizeNativeStack(shared_->frames, shared_->frame_count, /*first_is_exact=*/true);
+    frames.insert(frames.end(), native.begin(), native.end());
   }
   std::thread::native_handle_type native_handle() { return os_thread_.native_handle(); }
 

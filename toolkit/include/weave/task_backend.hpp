@@ -69,6 +69,13 @@ TaskBackend& CurrentBackend();
 // Stack size for new stackful tasks (Options::stack_size).
 std::size_t StackSize();
 
+// Names the frames of a native stack (return addresses, innermost first, as unw_backtrace gives
+// them): demangled function and, where debug info has it, file:line. `first_is_exact` when the
+// first address is an interrupted instruction rather than a return address. Cached per address;
+// thread-safe; for reports, not for every step.
+std::vector<StackFrame> SymbolizeNativeStack(void* const* addresses, int count,
+                                             bool first_is_exact);
+
 // --- For tasks that run on OS threads of their own (weave::thread) ---
 // The run the calling OS thread works for (null outside a simulation).
 Simulation* CurrentRun();
