@@ -2,6 +2,7 @@
 // the decisions up to the crash are written first, and replaying them crashes the same way.
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "gmock/gmock.h"
 #include <sys/mman.h>
@@ -119,38 +120,34 @@ TEST_F(CrashDeathTest, ASegfaultInATaskWritesTheScheduleBeforeTheProcessDies) {
   std::filesystem::remove_all(o.out_dir);
 }
 
-TEST_F(CrashDeathTest, ASegfaultInACoroutineTaskWritesTheScheduleAndReplaysIntoTheSameCrash) {
+// `body` segfaults in task 1, named `task`: the schedule is written before the process dies, and
+// replaying it crashes the same way. `name` names the test's files.
+void ExpectSegfaultSavedAndReplayed(const std::string& name, void (*body)(),
+                                    const std::string& task) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  const weave::Options o = CrashOptions("CoroutineSegfault");
-  EXPECT_DEATH(weave::explore(o, CheckThenUseInACoroutine),
-               "weave: failure: crash: SIGSEGV.* in task 1 'co-user' at step [0-9]+(.|\n)*"
-               "weave: schedule written to .*Crash.CoroutineSegfault.schedule");
-  absl::StatusOr<weave::Schedule> s =
-      weave::ReadScheduleFile(o.out_dir + "/Crash.CoroutineSegfault.schedule");
+  const weave::Options o = CrashOptions(name);
+  const std::string file = o.out_dir + "/Crash." + name + ".schedule";
+  EXPECT_DEATH(weave::explore(o, body),
+               "weave: failure: crash: SIGSEGV.* in task 1 '" + task +
+                   "' at step [0-9]+(.|\n)*weave: schedule written to .*Crash." + name +
+                   ".schedule");
+  absl::StatusOr<weave::Schedule> s = weave::ReadScheduleFile(file);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->failure, weave::FailureKind::kCrash);
   weave::Options replay = o;
-  replay.replay_file = o.out_dir + "/Crash.CoroutineSegfault.schedule";
-  EXPECT_DEATH(weave::explore(replay, CheckThenUseInACoroutine),
-               "weave: failure: crash: SIGSEGV.* in task 1 'co-user'(.|\n)*while replaying");
+  replay.replay_file = file;
+  EXPECT_DEATH(weave::explore(replay, body),
+               "weave: failure: crash: SIGSEGV.* in task 1 '" + task + "'(.|\n)*while replaying");
   std::filesystem::remove_all(o.out_dir);
 }
 
+TEST_F(CrashDeathTest, ASegfaultInACoroutineTaskWritesTheScheduleAndReplaysIntoTheSameCrash) {
+  ExpectSegfaultSavedAndReplayed("CoroutineSegfault", CheckThenUseInACoroutine, "co-user");
+}
+
+// The crash happens on another OS thread: the crash guard is adopted by every carrier.
 TEST_F(CrashDeathTest, ASegfaultInAThreadWritesTheScheduleAndReplaysIntoTheSameCrash) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  const weave::Options o = CrashOptions("ThreadSegfault");
-  EXPECT_DEATH(weave::explore(o, CheckThenUseInAThread),
-               "weave: failure: crash: SIGSEGV.* in task 1 'thread-user' at step [0-9]+(.|\n)*"
-               "weave: schedule written to .*Crash.ThreadSegfault.schedule");
-  absl::StatusOr<weave::Schedule> s =
-      weave::ReadScheduleFile(o.out_dir + "/Crash.ThreadSegfault.schedule");
-  ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->failure, weave::FailureKind::kCrash);
-  weave::Options replay = o;
-  replay.replay_file = o.out_dir + "/Crash.ThreadSegfault.schedule";
-  EXPECT_DEATH(weave::explore(replay, CheckThenUseInAThread),
-               "weave: failure: crash: SIGSEGV.* in task 1 'thread-user'(.|\n)*while replaying");
-  std::filesystem::remove_all(o.out_dir);
+  ExpectSegfaultSavedAndReplayed("ThreadSegfault", CheckThenUseInAThread, "thread-user");
 }
 
 TEST_F(CrashDeathTest, AnAbortIsACrashToo) {
