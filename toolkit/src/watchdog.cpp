@@ -72,20 +72,25 @@ class WatchdogThread {
       return;
     }
     const std::int64_t still = now - w.still_since_ns_.load(std::memory_order_relaxed);
-    if (w.warned_ || absl::Nanoseconds(still) < w.limit_) return;
-    w.warned_ = true;
-    w.stalled_.store(true, std::memory_order_relaxed);
+    if (absl::Nanoseconds(still) < w.limit_) return;
     // A task on an OS thread of its own can be interrupted: it gives the baton up and the run
-    // ends with a stall report, even though the thread stays blocked.
+    // ends with a stall report, even though the thread stays blocked. Asked again at every check
+    // until it does (a thread may decline once: interrupted before it was ready); it clears the
+    // interrupter when it gives up the baton.
     StallInterrupter* interrupter = w.interrupter_.load(std::memory_order_acquire);
-    std::fprintf(
-        stderr,
-        "weave: watchdog: task %d has run for %s of wall time without reaching a "
-        "scheduling point (a blocking call or a busy loop?); %s\n",
-        static_cast<int>(static_cast<TaskId>(static_cast<std::uint32_t>(progress))),
-        absl::FormatDuration(absl::Trunc(absl::Nanoseconds(still), absl::Milliseconds(1))).c_str(),
-        interrupter != nullptr ? "interrupting its thread to end the run"
-                               : "the run fails as a stall when it reaches one");
+    if (!w.warned_) {
+      w.warned_ = true;
+      w.stalled_.store(true, std::memory_order_relaxed);
+      std::fprintf(
+          stderr,
+          "weave: watchdog: task %d has run for %s of wall time without reaching a "
+          "scheduling point (a blocking call or a busy loop?); %s\n",
+          static_cast<int>(static_cast<TaskId>(static_cast<std::uint32_t>(progress))),
+          absl::FormatDuration(absl::Trunc(absl::Nanoseconds(still), absl::Milliseconds(1)))
+              .c_str(),
+          interrupter != nullptr ? "interrupting its thread to end the run"
+                                 : "the run fails as a stall when it reaches one");
+    }
     if (interrupter != nullptr) interrupter->Interrupt(progress);
   }
 

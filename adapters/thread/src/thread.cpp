@@ -84,9 +84,10 @@ class ThreadShared final : public OsCarrier, public StallInterrupter {
 constinit thread_local ThreadShared* t_thread = nullptr;
 
 // Registered first on the thread, so destroyed last, after every other thread_local: marks the
-// task finished and hands the baton on.
+// task finished and hands the baton on. It owns a share of the state: by the time thread_locals
+// are destroyed, std::thread has already dropped the copy its function held.
 struct ExitHandOver {
-  ThreadShared* shared = nullptr;
+  std::shared_ptr<ThreadShared> shared;
   bool armed = false;
   ~ExitHandOver() {
     if (!armed || shared->stalled.load(std::memory_order_relaxed)) return;
@@ -110,7 +111,7 @@ void ThreadMain(const std::shared_ptr<ThreadShared>& shared) {
     return;
   }
   static thread_local ExitHandOver exit_hand_over;
-  exit_hand_over.shared = shared.get();
+  exit_hand_over.shared = shared;
   shared->Park();  // until first picked (or abandoned: that jumps to leave_point)
   shared->main_carrier = &MainCarrier();
   shared->root = &static_cast<ContextBackend&>(*RootBackend());
@@ -154,8 +155,10 @@ void OnInterrupt(int signal, siginfo_t* info, void* context) {
     return;
   }
   const int saved_errno = errno;
-  // Still stalled at the very step the watchdog saw? (It may have reached a point since.)
-  if (WatchdogProgress() == self->interrupt_progress.load(std::memory_order_relaxed)) {
+  // Still stalled at the very step the watchdog saw? (It may have reached a point since.) And
+  // past its start, so that it knows where to hand the baton?
+  if (self->main_carrier != nullptr &&
+      WatchdogProgress() == self->interrupt_progress.load(std::memory_order_relaxed)) {
     int count = unw_backtrace(self->frames, kMaxFrames);
     // Drop the frames of this handler: keep from the interrupted instruction on.
     std::uintptr_t interrupted = 0;
@@ -181,7 +184,7 @@ void OnInterrupt(int signal, siginfo_t* info, void* context) {
     Simulation* run = CurrentRun();
     t_thread = nullptr;
     LeaveRun();  // from now on this thread sees no simulation
-    if (main_carrier != nullptr) main_carrier->Hand(root, run, OsCarrier::Message::kTakeOver);
+    main_carrier->Hand(root, run, OsCarrier::Message::kTakeOver);
   }
   errno = saved_errno;
 }
