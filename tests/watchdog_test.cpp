@@ -1,6 +1,6 @@
 // The wall-clock watchdog: a task that runs too long without reaching a scheduling point (a real
 // blocking call, a busy loop) is reported as a stall; correct code is never reported, and the
-// watchdog never changes a schedule.
+// watchdog never changes a schedule. (A weave::thread that blocks for real: thread_test.cpp.)
 #include <chrono>
 #include <thread>
 
@@ -75,6 +75,33 @@ TEST(Watchdog, CodeThatReachesSchedulingPointsIsNeverReported) {
     a.join();
     b.join();
   });
+}
+
+// The watchdog never steers: with it on or off, the same seed explores the same schedules.
+TEST(Watchdog, NeverChangesTheSchedules) {
+  auto body = [] {
+    weave::mutex m;
+    int n = 0;
+    auto work = [&] {
+      for (int i = 0; i < 5; ++i) {
+        std::scoped_lock lock(m);
+        ++n;
+      }
+    };
+    auto a = weave::spawn("a", work);
+    auto b = weave::spawn("b", work);
+    a.join();
+    b.join();
+    weave::check(n < 10 || weave::choose(7) != 3, "a rare, explored failure");
+  };
+  weave::Options off = Watched(absl::ZeroDuration(), 300);
+  weave::Options on = Watched(absl::Hours(1), 300);
+  const weave::Result without = weave::explore(off, body);
+  const weave::Result with = weave::explore(on, body);
+  ASSERT_FALSE(without.ok())
+      << "the body must fail in some schedule for the comparison to mean much";
+  EXPECT_EQ(with.schedule, without.schedule);
+  EXPECT_EQ(with.failing_iteration, without.failing_iteration);
 }
 
 TEST(Watchdog, ZeroDisablesIt) {

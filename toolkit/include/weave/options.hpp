@@ -52,9 +52,10 @@ struct Options {
   bool event_loop = false;
   // Wall time a task may run without reaching a scheduling point before the run is reported as a
   // stall (a real blocking call such as std::this_thread::sleep_for or a socket read, or a busy
-  // loop: weave cannot interleave anything meanwhile). The watchdog only reports, at the task's
-  // next scheduling point, and warns on stderr as soon as it notices; it never changes the
-  // schedule. --weave_watchdog / WEAVE_WATCHDOG (e.g. "5s"; 0 disables). Default 2s.
+  // loop: weave cannot interleave anything meanwhile). It warns on stderr as soon as it notices
+  // and reports a stall at the task's next scheduling point; a weave::thread that holds the baton
+  // is interrupted instead (SIGURG): the run ends at once and its OS thread is left behind. It
+  // never changes the schedule of a run that does not stall. --weave_watchdog / WEAVE_WATCHDOG (e.g. "5s"; 0 disables). Default 2s.
   absl::Duration watchdog = absl::Seconds(2);
   // Print a progress line every this often during long explorations (0 disables).
   // --weave_progress / WEAVE_PROGRESS. Default 10s.

@@ -4,8 +4,10 @@
 // Each Simulation owns a Watchdog and bumps it at every scheduling step (one relaxed store). A
 // single process-wide thread looks at every registered Watchdog a few times per limit; when one
 // has not moved for the limit during a run, it warns on stderr and flags it. The simulation
-// reports the stall at the stalled task's next scheduling point. The watchdog never changes what
-// the simulation does otherwise: schedules do not depend on wall time.
+// reports the stall at the stalled task's next scheduling point; a task on an OS thread of its own
+// (weave::thread) registers a StallInterrupter, which the watchdog calls to end the run at once.
+// The watchdog never changes what the simulation does otherwise: schedules do not depend on wall
+// time.
 #pragma once
 
 #include <atomic>

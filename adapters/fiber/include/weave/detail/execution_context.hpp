@@ -106,11 +106,11 @@ OsCarrier& MainCarrier();
 inline OsCarrier& CarrierOf(ContextBackend& task) {
   return task.own_thread() != nullptr ? *task.own_thread() : MainCarrier();
 }
-// Called on carrier `here`, which holds the baton and whose current task was `source` (null when
-// that task has finished or has no context here, such as a coroutine suspended at an await), when
-// the next task `target` runs on another carrier: hands that carrier the baton and parks. Returns
-// the task `here` must run next once it gets the baton back (`source` itself, or on the main
-// carrier any of its tasks; the caller switches to it).
+// Called on carrier `here`, which holds the baton, when the next task `target` runs on another
+// carrier: hands that carrier the baton and parks, on whatever stack `here` is running (a task's,
+// a finished fiber's, an idle coroutine carrier's). Returns the task `here` must run next once it
+// gets the baton back: on a thread's carrier, its own task; on the main carrier, any of its tasks
+// (the caller switches to it from where it parked).
 ContextBackend& HandOverAndPark(OsCarrier& here, ContextBackend& target);
 
 }  // namespace weave::detail
