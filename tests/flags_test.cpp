@@ -67,9 +67,17 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlag{"--weave_stack_size=1K", "at least 16K"},
                       BadFlag{"--weave_stack_size=12Q", "at least 16K"},
                       BadFlag{"--weave_spurious_wakeups=maybe", "expected true or false"},
+                      BadFlag{"--weave_event_loop=", "expected true or false"},
+                      BadFlag{"--weave_watchdog=1us", "at least 10ms"},
                       BadFlag{"--weave_replay=", "expected a schedule file path"},
                       BadFlag{"--weave_iterations", "expected --weave_iterations=VALUE"},
                       BadFlag{"--weave_iteration=5", "unknown flag --weave_iteration"}));
+
+TEST(Flags, ABareBooleanFlagMeansTrue) {
+  weave::Options o;
+  ASSERT_TRUE(Apply({"prog", "--weave_event_loop"}, o).ok());
+  EXPECT_TRUE(o.event_loop);
+}
 
 TEST(Flags, EnvironmentVariablesApplyAndFlagsWin) {
   ::setenv("WEAVE_ITERATIONS", "7", 1);

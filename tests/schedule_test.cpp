@@ -185,7 +185,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"BadFingerprint", Replace(Good(), "t 1 0-2,5", "t 1 #100:xyz"),
                 "f.schedule:12: expected 't <task> #<size above 64>:<16 hex digits>'"},
         BadFile{"LargeSetListed", Replace(Good(), "t 1 0-2,5", "t 1 0-99"),
-                "f.schedule:12: expected a set of at most 64 tasks"},
+                "f.schedule:12: expected 't <task> <ascending task set like 0-2,5, of at most 64"},
+        // Rejected before it is expanded: no memory is spent on it.
+        BadFile{"HugeRangesListed", Replace(Good(), "t 1 0-2,5", "t 1 0-2000000000,2000000002"),
+                "f.schedule:12: expected 't <task> <ascending task set like 0-2,5, of at most 64"},
+        BadFile{"FingerprintWithAPrefix", Replace(Good(), "t 1 0-2,5", "t 1 #100:0x23456789abcdef"),
+                "f.schedule:12: expected 't <task> #<size above 64>:<16 hex digits>'"},
         BadFile{"DescendingSet", Replace(Good(), "t 1 0-2,5", "t 1 5,0-2"),
                 "f.schedule:12: expected 't <task> <ascending task set"},
         BadFile{"ChoiceOutOfRange", Replace(Good(), "c 2 3", "c 3 3"),

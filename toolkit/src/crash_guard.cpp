@@ -194,6 +194,12 @@ struct AlternateStack {
   }
 };
 
+// The calling thread's alternate signal stack, installed once for the thread's life.
+void EnsureAlternateStack() {
+  thread_local AlternateStack alternate_stack;
+  alternate_stack.EnsureInstalled();
+}
+
 }  // namespace
 
 CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::string schedule_path,
@@ -212,8 +218,7 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
   header_suffix_ = absl::StrCat(
       "\nmax-steps ", options.max_steps, "\nspurious-wakeups ", options.spurious_wakeups ? 1 : 0,
       options.event_loop ? "\nevent-loop 1" : "", "\nfailure crash\nmessage ");
-  thread_local AlternateStack alternate_stack;
-  alternate_stack.EnsureInstalled();
+  EnsureAlternateStack();
   {
     std::scoped_lock lock(g_install_mutex);
     if (g_guards++ == 0) {
@@ -228,11 +233,8 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
 }
 
 void CrashGuard::AdoptOnThisThread(const CrashGuard* guard) {
-  if (guard != nullptr && t_guard == nullptr) {
-    thread_local AlternateStack alternate_stack;
-    alternate_stack.EnsureInstalled();
-  }
-  t_guard = guard;
+  if (guard != nullptr && t_guard == nullptr) EnsureAlternateStack();
+  t_guard = guard;  // one store: async-signal-safe when guard is null
 }
 
 CrashGuard::~CrashGuard() {

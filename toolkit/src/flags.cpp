@@ -47,7 +47,7 @@ absl::Status Bad(absl::string_view name, absl::string_view value, absl::string_v
 
 bool ParseBool(absl::string_view v, bool& out) {
   const std::string s = absl::AsciiStrToLower(v);
-  if (s == "1" || s == "true" || s == "yes" || s == "on" || s.empty()) {
+  if (s == "1" || s == "true" || s == "yes" || s == "on") {
     out = true;
     return true;
   }
@@ -129,8 +129,10 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
       return Bad(name, value, "a duration such as 10s, or 0");
     }
   } else if (name == "watchdog") {
-    if (!ParseDurationOrZero(value, o.watchdog)) {
-      return Bad(name, value, "a duration such as 2s or 500ms, or 0");
+    // Below 10ms ordinary preemption by the OS would read as a stall.
+    if (!ParseDurationOrZero(value, o.watchdog) ||
+        (o.watchdog > absl::ZeroDuration() && o.watchdog < absl::Milliseconds(10))) {
+      return Bad(name, value, "a duration of at least 10ms such as 2s or 500ms, or 0 (off)");
     }
   } else {
     std::string known;
@@ -162,8 +164,13 @@ absl::Status ApplyEnvironmentAndFlags(std::span<const std::string> args, Options
     if (a == "help") continue;
     const std::size_t eq = a.find('=');
     const absl::string_view name = a.substr(0, eq);
-    const absl::string_view value = eq == absl::string_view::npos ? "" : a.substr(eq + 1);
-    if (eq == absl::string_view::npos && name != "spurious_wakeups" && name != "event_loop") {
+    // A bare boolean flag (--weave_event_loop) means true; an empty value (--weave_event_loop=,
+    // or WEAVE_EVENT_LOOP set to nothing) is rejected like any other bad value.
+    const bool boolean = name == "spurious_wakeups" || name == "event_loop";
+    const absl::string_view value = eq != absl::string_view::npos ? a.substr(eq + 1)
+                                    : boolean                     ? "true"
+                                                                  : "";
+    if (eq == absl::string_view::npos && !boolean) {
       return absl::InvalidArgumentError(
           absl::StrCat("--weave_", name, ": expected --weave_", name, "=VALUE"));
     }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -198,6 +199,8 @@ class Parser {
   int line_no_ = 0;
 };
 
+// Parses a listed set; fails on a set of more than Schedule::kMaxListedSet tasks before it
+// expands it, so a hostile line cannot make it allocate much.
 bool ParseTaskSet(absl::string_view text, std::vector<TaskId>& out) {
   out.clear();
   if (text.empty()) return false;
@@ -209,7 +212,7 @@ bool ParseTaskSet(absl::string_view text, std::vector<TaskId>& out) {
     hi = lo;
     if (!range.second.empty() && (!absl::SimpleAtoi(range.second, &hi) || hi < lo)) return false;
     if (!out.empty() && lo <= out.back()) return false;  // strictly ascending
-    if (hi - lo > 1'000'000) return false;
+    if (static_cast<std::size_t>(hi - lo) >= Schedule::kMaxListedSet - out.size()) return false;
     for (TaskId id = lo; id <= hi; ++id) out.push_back(id);
   }
   return true;
@@ -293,6 +296,7 @@ absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_vie
       if (!absl::SimpleAtoi(f[1], &picked) || picked < 0 || colon == absl::string_view::npos ||
           !absl::SimpleAtoi(f[2].substr(1, colon - 1), &size) || size <= Schedule::kMaxListedSet ||
           f[2].size() - colon - 1 != 16 ||
+          !absl::c_all_of(f[2].substr(colon + 1), absl::ascii_isxdigit) ||
           !absl::SimpleHexAtoi(f[2].substr(colon + 1), &fingerprint)) {
         return p.Error(
             absl::StrCat("'t <task> #<size above ", Schedule::kMaxListedSet, ">:<16 hex digits>'"),
@@ -302,15 +306,13 @@ absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_vie
     } else if (f.size() == 3 && f[0] == "t") {
       TaskId picked = 0;
       if (!absl::SimpleAtoi(f[1], &picked) || picked < 0 || !ParseTaskSet(f[2], set)) {
-        return p.Error("'t <task> <ascending task set like 0-2,5>'", *line);
+        return p.Error(absl::StrCat("'t <task> <ascending task set like 0-2,5, of at most ",
+                                    Schedule::kMaxListedSet,
+                                    " tasks (larger ones are written #<size>:<fingerprint>)>'"),
+                       *line);
       }
       if (!std::binary_search(set.begin(), set.end(), picked)) {
         return p.Error("a picked task that is in the runnable set", *line);
-      }
-      if (set.size() > Schedule::kMaxListedSet) {
-        return p.Error(absl::StrCat("a set of at most ", Schedule::kMaxListedSet,
-                                    " tasks (larger ones are written #<size>:<fingerprint>)"),
-                       *line);
       }
       s.AddTaskDecision(picked, set);
     } else if (f.size() == 3 && f[0] == "c") {

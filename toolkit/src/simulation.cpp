@@ -1082,6 +1082,8 @@ void EnterRun(Simulation* run) {
 void LeaveRun() {
   t_simulation = nullptr;
   t_current_backend = nullptr;
+  // A crash on this thread from now on is not the run's (a stalled thread that came back).
+  CrashGuard::AdoptOnThisThread(nullptr);
 }
 void SetStallInterrupter(StallInterrupter* interrupter) {
   Require("SetStallInterrupter").watchdog().SetInterrupter(interrupter);

@@ -124,10 +124,11 @@ WakeReason EndWait();
 TaskId PickNextTask();
 // Makes `id` the current task without switching stacks; returns its backend.
 TaskBackend& MakeCurrent(TaskId id);
-// The three above in one call, for the hot path of a stackless task that suspended: records
-// `op` on `object` when `note` (a scheduling point; not after BeginWait, which noted its own),
-// picks the next task and makes it current. Returns its backend (maybe the caller's), or null
-// when the run is stopping (the current task must then unwind; it stays current).
+// NotePoint, PickNextTask and MakeCurrent in one call, for the hot path of a stackless task that
+// suspended: records `op` on `object` when `note` (a scheduling point; not after BeginWait, which
+// noted its own), picks the next task and makes it current. Returns its backend (maybe the
+// caller's), or null when the run is stopping (the current task must then unwind; it stays
+// current).
 TaskBackend* ScheduleNext(bool note, Operation op, const SyncObject* object);
 // At a stopping point of a stopped run: throws RunAborted (or returns kAborted while unwinding).
 WakeReason StopAt(Operation op);

@@ -13,8 +13,9 @@
 // ctest and gtest see the crash. It runs on an alternate signal stack, so a fiber's stack overflow
 // (a fault on the guard page) is caught too.
 //
-// Thread-safety: one guard per exploration, on the thread that explores; the process-wide signal
-// handlers are installed while at least one guard lives.
+// Thread-safety: one guard per exploration, on the thread that explores; the other OS threads of
+// its runs (weave::threads) adopt it while they take part (AdoptOnThisThread). The process-wide
+// signal handlers are installed while at least one guard lives.
 #pragma once
 
 #include <cstdint>
@@ -51,7 +52,7 @@ class CrashGuard {
   std::string temp_path_;
   std::string out_dir_;
   std::string header_prefix_;  // the file up to "iteration "
-  std::string header_suffix_;  // from "max-steps" to "decisions "
+  std::string header_suffix_;  // from "max-steps" to "message " (optional lines included)
   std::string replay_command_;
   const Schedule& recording_;
   const Simulation* sim_ = nullptr;
