@@ -274,14 +274,15 @@ weave::task<> LockBoth(weave::mutex& first, weave::mutex& second) {
 }
 
 TEST(AsyncStacks, ADeadlockBetweenTwoCoroutinesPrintsBothAsyncStacks) {
-  const weave::Failure f = FailureOf(FailureKind::kDeadlock, Runs(500), [] {
-    weave::mutex x{"x"};
-    weave::mutex y{"y"};
-    auto a = weave::co_spawn("a", LockBoth(x, y));
-    auto b = weave::co_spawn("b", LockBoth(y, x));
-    a.join();
-    b.join();
-  });
+  const weave::Failure f =
+      FailureOf(FailureKind::kDeadlock, weave_test::WithoutLockOrderDetection(Runs(500)), [] {
+        weave::mutex x{"x"};
+        weave::mutex y{"y"};
+        auto a = weave::co_spawn("a", LockBoth(x, y));
+        auto b = weave::co_spawn("b", LockBoth(y, x));
+        a.join();
+        b.join();
+      });
   std::ostringstream report;
   report << f;
   const std::string text = report.str();

@@ -51,7 +51,8 @@ TEST(Shared, DeclaredIsWhereTheVariableWasDeclared) {
 
 TEST(Shared, ReadsAndWritesOfTwoIncrementsInterleaveIntoBothPossibleResults) {
   std::set<int> finals;  // over every explored schedule
-  EXPECT_WEAVE_OK(Runs(500), [&] {
+  // Without the race detector, which reports the unordered increments in the first schedule.
+  EXPECT_WEAVE_OK(weave_test::WithoutRaceDetection(Runs(500)), [&] {
     weave::shared<int> n{0, "n"};
     auto t = weave::spawn("inc", [&] { n = n + 1; });
     n = n + 1;
@@ -78,10 +79,21 @@ void TwoIncrements(bool locked) {
 }
 
 TEST(Shared, AnUnsynchronisedReadModifyWriteLosesAnUpdateInSomeSchedule) {
-  const weave::Result r = weave::explore(Runs(1000), [] { TwoIncrements(false); });
+  const weave::Result r =
+      weave::explore(weave_test::WithoutRaceDetection(Runs(1000)), [] { TwoIncrements(false); });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure().kind, FailureKind::kAssertion) << r;
   EXPECT_THAT(r.failure().message, HasSubstr("lost update"));
+}
+
+TEST(Shared, TheRaceDetectorReportsTheUnsynchronisedIncrementsInTheFirstSchedule) {
+  const weave::Result r = weave::explore(Runs(1000), [] { TwoIncrements(false); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure().kind, FailureKind::kDataRace) << r;
+  // Every schedule runs both increments unordered: the first one shows the race.
+  EXPECT_EQ(r.failing_iteration, 0);
+  EXPECT_THAT(r.failure().message, HasSubstr("data race on shared 'n'"));
+  EXPECT_THAT(r.failure().details, HasSubstr("shared_test.cpp"));
 }
 
 TEST(Shared, AReadModifyWriteUnderAMutexNeverLosesAnUpdate) {
@@ -111,7 +123,9 @@ void TransferAndAudit(bool locked) {
 }
 
 TEST(Shared, AnAuditorWithoutTheLockSeesABrokenInvariant) {
-  EXPECT_WEAVE_FAILURE(FailureKind::kAssertion, Runs(1000), [] { TransferAndAudit(false); });
+  EXPECT_WEAVE_FAILURE(FailureKind::kAssertion, weave_test::WithoutRaceDetection(Runs(1000)),
+                       [] { TransferAndAudit(false); });
+  EXPECT_WEAVE_FAILURE(FailureKind::kDataRace, Runs(1000), [] { TransferAndAudit(false); });
 }
 
 TEST(Shared, AnAuditorHoldingTheLockAlwaysSeesTheTotal) {

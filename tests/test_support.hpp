@@ -22,6 +22,19 @@ inline weave::Options Runs(std::int64_t iterations) {
   return o;
 }
 
+// `o` without the race detector: for tests of interleavings themselves, which need the wrong value
+// to happen (with the detector on, the unordered accesses are reported first, as a data race).
+inline weave::Options WithoutRaceDetection(weave::Options o) {
+  o.detect_races = false;
+  return o;
+}
+// `o` without the lock-order detector: for tests of real deadlocks, which it would report first
+// (as a potential deadlock) in the schedule where the orders first conflict.
+inline weave::Options WithoutLockOrderDetection(weave::Options o) {
+  o.detect_lock_order = false;
+  return o;
+}
+
 // Explores `body`, which must fail with `kind`; returns the failure for closer checks.
 inline weave::Failure FailureOf(weave::FailureKind kind, const weave::Options& o,
                                 const std::function<void()>& body) {

@@ -579,6 +579,7 @@ std::string Report(const weave::Result& r) {
 TEST(Thread, AFailingThreadScheduleReplays100TimesOutOf100) {
   weave::Options o;
   o.test_name = "Thread.Race";
+  o.detect_races = false;  // the oversell itself, not the race the detector reports first
   o.out_dir =
       (std::filesystem::temp_directory_path() / ("weave_thread_test_" + std::to_string(::getpid())))
           .string();

@@ -5,6 +5,17 @@
 #include "absl/strings/str_cat.h"
 
 namespace weave::detail {
+namespace {
+
+// The clock slot of a phase's arrivals. Phases alternate between the two slots: a task that
+// departs late from phase p must not acquire the arrivals in phase p + 1 of tasks that departed
+// before it (that would hide races between what they do after the barrier). Phase p + 2 cannot
+// begin before everyone waiting for phase p has departed and arrived again.
+ClockSlot SlotOf(std::uint64_t phase) {
+  return phase % 2 == 0 ? ClockSlot::kPrimary : ClockSlot::kSecondary;
+}
+
+}  // namespace
 
 BarrierCore::BarrierCore(std::ptrdiff_t expected, std::string_view name)
     : SyncObject(ObjectKind::kBarrier, name), expected_(expected), remaining_(expected) {
@@ -34,8 +45,12 @@ std::uint64_t BarrierCore::ArriveNow(std::ptrdiff_t n, bool drop,
   const std::uint64_t phase = phase_;
   remaining_ -= n;
   if (drop) expected_ -= n;
+  HappensBeforeRelease(*this, SlotOf(phase));
   if (remaining_ == 0) {
+    // The completion happens after every arrival of the phase, and before every departure.
+    HappensBeforeAcquire(*this, SlotOf(phase));
     Complete();
+    HappensBeforeRelease(*this, SlotOf(phase));
     remaining_ = expected_;
     ++phase_;
     WakeAll(waiters_);
@@ -59,7 +74,10 @@ BlockingOperation::Outcome BarrierCore::WaitOperation::Attempt() {
     phase_ = barrier_.ArriveNow(1, /*drop=*/false, where());
     SchedulingPoint(Operation::kWait, &barrier_);  // the wait's point
   }
-  if (barrier_.phase_ != phase_) return Outcome::kDone;
+  if (barrier_.phase_ != phase_) {
+    HappensBeforeAcquire(barrier_, SlotOf(phase_));  // the departure
+    return Outcome::kDone;
+  }
   if (!InSimulation()) {
     throw std::logic_error("weave::barrier: wait would block outside a simulation");
   }

@@ -11,6 +11,9 @@ event::~event() {
 
 void event::set(weave::source_location /*where*/) {
   detail::SchedulingPoint(detail::Operation::kNotify, this);
+  // Also when it is set already: a wait that returns later happens after this set() too, as with
+  // cppcoro's, whose set() is a read-modify-write of the flag.
+  detail::HappensBeforeRelease(*this);
   if (set_) return;
   set_ = true;
   ++sets_;
@@ -24,7 +27,9 @@ void event::reset(weave::source_location /*where*/) {
 
 bool event::is_set() const {
   detail::SchedulingPoint(detail::Operation::kRead, this);
-  return set_;
+  if (!set_) return false;
+  detail::HappensBeforeAcquire(*this);
+  return true;
 }
 
 void event::wait(weave::source_location where) const { WaitUntil(detail::kNoDeadline, where); }
@@ -42,6 +47,7 @@ bool event::WaitUntil(detail::Nanos deadline, const weave::source_location& wher
 detail::BlockingOperation::Outcome event::WaitOperation::Attempt() {
   if (event_.set_ || (waiting_ && event_.sets_ != sets_seen_)) {
     released_ = true;
+    detail::HappensBeforeAcquire(event_);
     return Outcome::kDone;
   }
   if (!waiting_) {

@@ -1,7 +1,9 @@
 #include "weave/explore.hpp"
 
 #include <iostream>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -75,9 +77,9 @@ std::string SchedulePath(const Options& o) {
   return absl::StrCat(o.out_dir.empty() ? "." : o.out_dir, "/", NameOf(o), ".schedule");
 }
 
-// Fills the schedule's header and writes it; records the outcome in `result`.
-void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result& result) {
-  Schedule& s = result.schedule;
+// Fills the schedule's header for a failure of `kind` with `message`.
+void FillScheduleHeader(const Options& options, std::int64_t iteration, const Failure& failure,
+                        Schedule& s) {
   s.test_name = NameOf(options);
   s.strategy = options.strategy.ToString();
   s.seed = options.seed;
@@ -85,14 +87,80 @@ void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result&
   s.max_steps = options.max_steps;
   s.spurious_wakeups = options.spurious_wakeups;
   s.event_loop = options.event_loop;
-  s.failure = result.failure().kind;
-  s.failure_message = result.failure().message;
+  s.failure = failure.kind;
+  s.failure_message = failure.message;
+}
+
+// Fills the schedule's header and writes it; records the outcome in `result`.
+void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result& result) {
+  FillScheduleHeader(options, iteration, result.failure(), result.schedule);
   const std::string path = SchedulePath(options);
-  if (absl::Status st = WriteScheduleFile(s, path); st.ok()) {
+  if (absl::Status st = WriteScheduleFile(result.schedule, path); st.ok()) {
     result.schedule_path = path;
     result.replay_command = detail::ReplayCommandFor(NameOf(options), path);
   } else {
     result.schedule_write_error = std::string(st.message());
+  }
+}
+
+// One more run of `schedule` (deterministic: the same run again) that records the stack of the
+// access numbered `index`: the earlier access of a race, whose stack was not worth capturing at
+// every access.
+std::vector<StackFrame> CaptureAccessStack(const Options& options, const Schedule& schedule,
+                                           const std::function<void()>& body, std::uint64_t index) {
+  Options o = options;          // the options the schedule ran with
+  o.detect_lock_order = false;  // not needed to reach the access, and it spans runs
+  detail::ReplayStrategy replayer(schedule);
+  detail::Simulation sim(o, replayer);
+  sim.set_capture_access(index);
+  replayer.BeginRun();
+  (void)sim.Run(body);
+  return sim.CapturedStack();
+}
+
+// Completes a race's report with the earlier access's full stack.
+void CompleteRaceReport(const Options& options, const Schedule& schedule,
+                        const std::function<void()>& body, detail::RaceReport& race,
+                        Failure& failure) {
+  std::vector<StackFrame> stack = CaptureAccessStack(options, schedule, body, race.earlier.index);
+  if (!stack.empty()) race.earlier_stack = std::move(stack);
+  failure.details = detail::RaceDetails(race);
+}
+
+// Survey mode: files and reports for the races first seen in run `iteration`.
+void RecordSurveyedRaces(const Options& options, std::int64_t iteration, const Schedule& recording,
+                         const std::function<void()>& body, detail::Simulation& sim, Result& result,
+                         std::vector<std::string>& keys, std::optional<Schedule>& first_schedule) {
+  for (detail::RaceReport& race : sim.TakeSurveyedRaces()) {
+    SurveyedRace entry;
+    entry.iteration = iteration;
+    Failure& f = entry.failure;
+    f.kind = FailureKind::kDataRace;
+    f.message = detail::RaceMessage(race);
+    f.step = race.later.step;
+    f.task = race.later.task;
+    f.task_name = race.later_task_name;
+    for (const StackFrame& frame : race.later_stack) {
+      if (frame.where.known()) {
+        f.where = frame.where;
+        break;
+      }
+    }
+    CompleteRaceReport(options, recording, body, race, f);
+    entry.earlier_location = race.earlier_location;
+    entry.later_location = race.later_location;
+    Schedule schedule = recording;
+    FillScheduleHeader(options, iteration, f, schedule);
+    const std::string path =
+        absl::StrCat(options.out_dir.empty() ? "." : options.out_dir, "/", NameOf(options),
+                     ".race-", result.survey.size() + 1, ".schedule");
+    if (WriteScheduleFile(schedule, path).ok()) {
+      entry.schedule_path = path;
+      entry.replay_command = detail::ReplayCommandFor(NameOf(options), path);
+    }
+    if (!first_schedule) first_schedule = std::move(schedule);
+    keys.push_back(race.key);
+    result.survey.push_back(std::move(entry));
   }
 }
 
@@ -122,6 +190,9 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
   sim.set_crash_guard(&crash_guard);
   recorder.BeginRun();
   std::optional<Failure> failure = sim.Run(body);
+  if (std::optional<detail::RaceReport> race = sim.TakeRace(); race && failure) {
+    CompleteRaceReport(run_options, schedule, body, *race, *failure);
+  }
   if (!failure && !replayer.finished()) {
     Failure f;
     f.kind = FailureKind::kNondeterminism;
@@ -203,6 +274,8 @@ Result explore(const Options& options, const std::function<void()>& body) {
   detail::CrashGuard crash_guard(options, recording, path,
                                  detail::ReplayCommandFor(NameOf(options), path),
                                  /*replaying=*/false);
+  std::vector<std::string> survey_keys;  // by survey entry
+  std::optional<Schedule> first_race;    // the schedule of the first surveyed race
   for (std::int64_t i = 0; i < options.iterations; ++i) {
     if (!recorder->BeginRun()) break;
     crash_guard.BeginRun(i, sim);
@@ -210,7 +283,13 @@ Result explore(const Options& options, const std::function<void()>& body) {
     std::optional<Failure> failure = sim.Run(body);
     ++result.schedules;
     result.total_steps += sim.steps();
+    if (options.survey) {
+      RecordSurveyedRaces(options, i, recording, body, sim, result, survey_keys, first_race);
+    }
     if (failure) {
+      if (std::optional<detail::RaceReport> race = sim.TakeRace()) {
+        CompleteRaceReport(options, recording, body, *race, *failure);
+      }
       result.failing_iteration = i;
       result.set_failure(std::move(*failure));
       result.schedule = std::move(recording);
@@ -231,6 +310,18 @@ Result explore(const Options& options, const std::function<void()>& body) {
         next_progress = now + options.progress_interval;
       }
     }
+  }
+  for (std::size_t k = 0; k < result.survey.size(); ++k) {
+    result.survey[k].runs = sim.RaceRuns(survey_keys[k]);
+  }
+  if (!result.survey.empty() && result.ok()) {
+    // The survey's first race is the exploration's failure.
+    const SurveyedRace& first = result.survey.front();
+    result.failing_iteration = first.iteration;
+    result.set_failure(first.failure);
+    result.schedule = std::move(*first_race);
+    result.schedule_path = first.schedule_path;
+    result.replay_command = first.replay_command;
   }
   result.wall_time = absl::Now() - start;
   return result;

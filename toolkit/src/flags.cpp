@@ -1,10 +1,13 @@
 #include "weave/flags.hpp"
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "internal/strings.hpp"
@@ -34,6 +37,15 @@ constexpr FlagInfo kFlags[] = {
     {"event_loop",
      "coroutine tasks run as on a single-threaded event loop: no interleaving between two "
      "co_awaits: true|false (default false)"},
+    {"detect_races", "report data races (happens-before): true|false (default true)"},
+    {"detect_lock_order",
+     "report lock-order inversions (potential deadlocks): true|false (default true)"},
+    {"suppress",
+     "comma-separated variable, lock or function names whose races and inversions are not "
+     "reported (default none)"},
+    {"survey",
+     "report every distinct data race without stopping, then a table: true|false (default "
+     "false)"},
     {"progress", "print progress this often on long explorations, 0 to disable (default 10s)"},
     {"watchdog",
      "report a task that runs this long (wall time) without a scheduling point, 0 to disable "
@@ -124,6 +136,20 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     if (!ParseBool(value, o.spurious_wakeups)) return Bad(name, value, "true or false");
   } else if (name == "event_loop") {
     if (!ParseBool(value, o.event_loop)) return Bad(name, value, "true or false");
+  } else if (name == "detect_races") {
+    if (!ParseBool(value, o.detect_races)) return Bad(name, value, "true or false");
+  } else if (name == "detect_lock_order") {
+    if (!ParseBool(value, o.detect_lock_order)) return Bad(name, value, "true or false");
+  } else if (name == "survey") {
+    if (!ParseBool(value, o.survey)) return Bad(name, value, "true or false");
+  } else if (name == "suppress") {
+    std::vector<std::string> names;
+    for (absl::string_view part : absl::StrSplit(value, ',')) {
+      part = absl::StripAsciiWhitespace(part);
+      if (part.empty()) return Bad(name, value, "comma-separated names, none empty");
+      names.emplace_back(part);
+    }
+    o.suppressions = std::move(names);
   } else if (name == "progress") {
     if (!ParseDurationOrZero(value, o.progress_interval)) {
       return Bad(name, value, "a duration such as 10s, or 0");
@@ -166,7 +192,8 @@ absl::Status ApplyEnvironmentAndFlags(std::span<const std::string> args, Options
     const absl::string_view name = a.substr(0, eq);
     // A bare boolean flag (--weave_event_loop) means true; an empty value (--weave_event_loop=,
     // or WEAVE_EVENT_LOOP set to nothing) is rejected like any other bad value.
-    const bool boolean = name == "spurious_wakeups" || name == "event_loop";
+    const bool boolean = name == "spurious_wakeups" || name == "event_loop" ||
+                         name == "detect_races" || name == "detect_lock_order" || name == "survey";
     const absl::string_view value = eq != absl::string_view::npos ? a.substr(eq + 1)
                                     : boolean                     ? "true"
                                                                   : "";

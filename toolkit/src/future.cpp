@@ -47,6 +47,7 @@ void FutureStateBase::BeginSet(std::string_view what, const weave::source_locati
 
 void FutureStateBase::MakeReady() {
   ready_ = true;
+  HappensBeforeRelease(*this);  // whoever finds the state ready happens after the set
   WakeAll(waiters_);
 }
 
@@ -73,13 +74,16 @@ void FutureStateBase::Abandon() noexcept {
   if (Stale()) {
     waiters_.Forget();
   } else {
+    HappensBeforeRelease(*this);  // as std's: the destruction makes the state ready
     WakeAll(waiters_);
   }
 }
 
 bool FutureStateBase::IsReady() {
   SchedulingPoint(Operation::kRead, this);
-  return ready_;
+  if (!ready_) return false;
+  HappensBeforeAcquire(*this);
+  return true;
 }
 
 void FutureStateBase::RethrowError() {
@@ -89,7 +93,10 @@ void FutureStateBase::RethrowError() {
 }
 
 BlockingOperation::Outcome FutureWait::Attempt() {
-  if (state_->ready_) return Outcome::kDone;
+  if (state_->ready_) {
+    HappensBeforeAcquire(*state_);
+    return Outcome::kDone;
+  }
   WaitOn(state_->waiters_, deadline_);
   return Outcome::kWait;
 }

@@ -31,12 +31,15 @@ void latch::CountDown(std::ptrdiff_t n, const weave::source_location& where) {
     return;
   }
   count_ -= n;
+  detail::HappensBeforeRelease(*this);  // every wait that sees zero happens after each arrival
   if (count_ == 0) detail::WakeAll(waiters_);
 }
 
 bool latch::try_wait() const {
   detail::SchedulingPoint(detail::Operation::kWait, this);
-  return count_ == 0;
+  if (count_ != 0) return false;
+  detail::HappensBeforeAcquire(*this);
+  return true;
 }
 
 void latch::wait(weave::source_location where) const {
@@ -55,7 +58,10 @@ detail::BlockingOperation::Outcome latch::WaitOperation::Attempt() {
     latch_.CountDown(n_, where());
     detail::SchedulingPoint(detail::Operation::kWait, &latch_);  // wait()'s point
   }
-  if (latch_.count_ == 0) return Outcome::kDone;
+  if (latch_.count_ == 0) {
+    detail::HappensBeforeAcquire(latch_);
+    return Outcome::kDone;
+  }
   if (!detail::InSimulation()) {
     throw std::logic_error("weave::latch: wait() would block outside a simulation");
   }

@@ -49,9 +49,17 @@ bool mutex::LockUntil(detail::Nanos deadline, weave::source_location where) {
 detail::BlockingOperation::Outcome mutex::LockOperation::Attempt() {
   detail::Simulation& sim = *detail::Simulation::Current();
   const TaskId me = sim.current().id;
+  if (!requested_) {
+    // Once per acquisition, before it may wait: "holds these locks, then wants this one" is the
+    // order that deadlocks, whether or not this acquisition ever gets the mutex.
+    requested_ = true;
+    detail::LockRequestedIn(sim, mutex_);
+  }
   if (mutex_.owner_ == kNoTask) {
     mutex_.owner_ = me;
     acquired_ = true;
+    detail::LockAcquiredIn(sim, mutex_);
+    detail::HappensBeforeAcquireIn(sim, mutex_, detail::ClockSlot::kPrimary);
     return Outcome::kDone;
   }
   if (mutex_.owner_ == me) {
@@ -76,6 +84,9 @@ bool mutex::try_lock(weave::source_location /*where*/) {
   sim->SchedulingPoint(detail::Operation::kTryLock, this);
   if (owner_ != kNoTask) return false;
   owner_ = sim->current().id;
+  // A try_lock never waits, so it orders no locks: the detector only learns that it is held.
+  detail::LockAcquiredIn(*sim, *this);
+  detail::HappensBeforeAcquireIn(*sim, *this, detail::ClockSlot::kPrimary);
   return true;
 }
 
@@ -100,6 +111,9 @@ void mutex::unlock(weave::source_location where) {
     return;
   }
   owner_ = kNoTask;
+  detail::LockReleasedIn(*sim, *this);
+  // Before the wake: whoever acquires next happens after everything done under the lock.
+  detail::HappensBeforeReleaseIn(*sim, *this, detail::ClockSlot::kPrimary);
   sim->WakeAll(waiters_);
 }
 

@@ -86,6 +86,13 @@ std::string Result::Summary() const {
         ", seed ", seed, ", ", Plural(total_steps, "step", "steps"), ") in ", elapsed,
         stopped_by_time_budget ? " (stopped by the time budget)" : "", ": no failure");
   }
+  if (!survey.empty() && failure_->kind == FailureKind::kDataRace) {
+    return absl::StrCat(prefix, "explored ", Plural(schedules, "schedule", "schedules"),
+                        " (strategy ", strategy, ", seed ", seed, ") in ", elapsed, ": ",
+                        Plural(static_cast<std::int64_t>(survey.size()), "distinct data race",
+                               "distinct data races"),
+                        " (survey), the first in schedule ", failing_iteration + 1);
+  }
   return absl::StrCat(prefix, "schedule ", failing_iteration + 1, " of the ", schedules,
                       " explored failed (strategy ", strategy, ", seed ", seed, ") after ",
                       elapsed);
@@ -101,7 +108,42 @@ std::ostream& operator<<(std::ostream& os, const Result& r) {
   } else if (!r.schedule_write_error.empty()) {
     os << "weave: could not write the schedule: " << r.schedule_write_error << "\n";
   }
+  if (!r.survey.empty()) PrintSurveyTable(os, r);
   return os;
+}
+
+void PrintSurveyTable(std::ostream& os, const Result& r) {
+  os << "weave: survey: "
+     << Plural(static_cast<std::int64_t>(r.survey.size()), "distinct data race",
+               "distinct data races")
+     << " in " << Plural(r.schedules, "schedule", "schedules") << "\n";
+  // Columns sized to their widest cell, so the table stays readable whatever the names.
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"#", "runs", "variable", "accesses", "first seen", "schedule file"});
+  for (std::size_t i = 0; i < r.survey.size(); ++i) {
+    const SurveyedRace& race = r.survey[i];
+    const std::string& message = race.failure.message;
+    // "data race on VARIABLE: ..." -> VARIABLE
+    std::string variable = message;
+    if (absl::StartsWith(variable, "data race on ")) variable = variable.substr(13);
+    variable = variable.substr(0, variable.find(": "));
+    rows.push_back({absl::StrCat(i + 1), absl::StrCat(race.runs), variable,
+                    absl::StrCat(race.earlier_location, " / ", race.later_location),
+                    absl::StrCat("schedule ", race.iteration + 1), race.schedule_path});
+  }
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line = "  ";
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      std::string cell = row[c];
+      if (c + 1 < row.size()) cell.resize(width[c] + 2, ' ');
+      absl::StrAppend(&line, cell);
+    }
+    os << line << "\n";
+  }
 }
 
 }  // namespace weave

@@ -30,6 +30,7 @@ void SemaphoreCore::Release(std::ptrdiff_t update, weave::source_location where)
     return;
   }
   count_ += update;
+  HappensBeforeRelease(*this);  // whoever takes a unit after this happens after it
   WakeAll(waiters_);
 }
 
@@ -37,6 +38,7 @@ bool SemaphoreCore::TryAcquire() {
   SchedulingPoint(Operation::kAcquire, this);
   if (count_ == 0) return false;
   --count_;
+  HappensBeforeAcquire(*this);
   return true;
 }
 
@@ -50,6 +52,7 @@ BlockingOperation::Outcome SemaphoreCore::AcquireOperation::Attempt() {
   if (semaphore_.count_ > 0) {
     --semaphore_.count_;
     acquired_ = true;
+    HappensBeforeAcquire(semaphore_);
     return Outcome::kDone;
   }
   if (!InSimulation()) {

@@ -34,6 +34,14 @@ void shared_mutex::RequireSimulation(const char* what) const {
   }
 }
 
+void shared_mutex::Acquired(bool shared) const {
+  detail::LockAcquired(*this);
+  // Writers publish to kPrimary, readers to kSecondary: a writer follows every earlier holder, a
+  // reader only the earlier writers.
+  detail::HappensBeforeAcquire(*this, detail::ClockSlot::kPrimary);
+  if (!shared) detail::HappensBeforeAcquire(*this, detail::ClockSlot::kSecondary);
+}
+
 void shared_mutex::lock(weave::source_location where) {
   RequireSimulation("lock");
   AcquireOperation operation(*this, /*shared=*/false, where);
@@ -42,10 +50,16 @@ void shared_mutex::lock(weave::source_location where) {
 
 detail::BlockingOperation::Outcome shared_mutex::AcquireOperation::Attempt() {
   const TaskId me = detail::CurrentTask();
+  if (!requested_) {
+    // Once per acquisition, before it may wait (see weave::mutex).
+    requested_ = true;
+    detail::LockRequested(mutex_);
+  }
   if (shared_) {
     if (mutex_.writer_ == kNoTask) {
       mutex_.readers_.push_back(me);
       acquired_ = true;
+      mutex_.Acquired(/*shared=*/true);
       return Outcome::kDone;
     }
     if (mutex_.writer_ == me) {
@@ -60,6 +74,7 @@ detail::BlockingOperation::Outcome shared_mutex::AcquireOperation::Attempt() {
     if (mutex_.writer_ == kNoTask && readers.empty()) {
       mutex_.writer_ = me;
       acquired_ = true;
+      mutex_.Acquired(/*shared=*/false);
       return Outcome::kDone;
     }
     if (mutex_.writer_ == me || std::find(readers.begin(), readers.end(), me) != readers.end()) {
@@ -79,6 +94,7 @@ bool shared_mutex::try_lock(weave::source_location /*where*/) {
   detail::SchedulingPoint(detail::Operation::kTryLock, this);
   if (writer_ != kNoTask || !readers_.empty()) return false;
   writer_ = detail::CurrentTask();
+  Acquired(/*shared=*/false);  // a try_lock never waits: no LockRequested
   return true;
 }
 
@@ -93,6 +109,8 @@ void shared_mutex::unlock(weave::source_location where) {
     return;
   }
   writer_ = kNoTask;
+  detail::LockReleased(*this);
+  detail::HappensBeforeRelease(*this, detail::ClockSlot::kPrimary);
   detail::WakeAll(waiters_);
 }
 
@@ -107,6 +125,7 @@ bool shared_mutex::try_lock_shared(weave::source_location /*where*/) {
   detail::SchedulingPoint(detail::Operation::kTryLock, this);
   if (writer_ != kNoTask) return false;
   readers_.push_back(detail::CurrentTask());
+  Acquired(/*shared=*/true);
   return true;
 }
 
@@ -122,6 +141,8 @@ void shared_mutex::unlock_shared(weave::source_location where) {
     return;
   }
   readers_.erase(it);
+  detail::LockReleased(*this);
+  detail::HappensBeforeRelease(*this, detail::ClockSlot::kSecondary);
   if (readers_.empty()) detail::WakeAll(waiters_);
 }
 

@@ -69,6 +69,10 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
   spawned_at = {};
   unretrieved_error.clear();
   stalled = false;
+  clock.Clear();
+  held_locks.clear();
+  description.clear();
+  native_stack.clear();
 }
 
 Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
@@ -76,7 +80,9 @@ Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
       max_steps_(options.max_steps),
       event_loop_(options.event_loop),
       strategy_(strategy),
-      watchdog_(options.watchdog) {}
+      watchdog_(options.watchdog),
+      detect_races_(options.detect_races),
+      detect_lock_order_(options.detect_lock_order) {}
 
 Simulation::~Simulation() {
   for (auto& t : tasks_) t->backend.reset();
@@ -100,6 +106,14 @@ void Simulation::ResetForRun() {
   runnable_.push_back(kRootTask);
   runnable_fingerprint_ = TaskFingerprint(kRootTask);
   SetCurrent(tasks_[0].get());
+  ++run_index_;
+  races_.BeginRun();
+  access_index_ = 0;
+  failing_race_.reset();
+  races_this_run_.clear();
+  lock_nodes_.clear();
+  instances_.clear();
+  if (detect_races_) tasks_[0]->clock.Set(kRootTask, 1);
 }
 
 std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
@@ -194,6 +208,12 @@ TaskId Simulation::CreateTask(std::string_view name, TaskKind kind,
   const auto id = static_cast<TaskId>(task_count_);
   t.Reset(id, name, kind, current_->id);
   t.backend = std::move(backend);
+  if (detect_races_) {
+    // Spawn: the child starts after everything its parent did; the parent starts a new epoch.
+    t.clock.Assign(current_->clock);
+    t.clock.Set(id, 1);
+    current_->clock.Tick(current_->id);
+  }
   ++task_count_;
   // New ids are the largest: appending keeps runnable_ sorted.
   runnable_.push_back(id);
@@ -330,7 +350,10 @@ void Simulation::SwitchTo(TaskRecord& next) {
   TaskRecord& prev = *current_;
   SetCurrent(&next);
   BackendOf(next).SwitchFrom(BackendOf(prev));
-  // Resumed: whoever switched back set current_ to us.
+  // Resumed: whoever switched back set current_ to us. Maybe only to record our stack.
+  if (stack_requester_ != nullptr && stack_requester_ != current_) [[unlikely]] {
+    AnswerStackRequest();
+  }
 }
 
 namespace {
@@ -607,6 +630,7 @@ BlockingOperation::Outcome JoinOperation::Attempt() {
   if (target.state == TaskState::kFinished) {
     joined_ = true;
     target.must_join = false;
+    sim.HappensAfterTask(id_);
     return Outcome::kDone;
   }
   WaitOn(target.joiners);
@@ -695,6 +719,7 @@ std::vector<TaskSnapshot> Simulation::SnapshotTasks() const {
     if (t.last_object >= 0) absl::StrAppend(&op, " ", DescribeObject(t.last_object));
     TaskSnapshot snapshot{t.id, t.name, DescribeTaskState(t), std::move(op), {}};
     if (t.state != TaskState::kFinished && t.state != TaskState::kAbandoned) {
+      if (!t.native_stack.empty()) snapshot.stack = UserFrames(t.native_stack);
       const TaskBackend* backend = t.id == kRootTask ? root_backend_.get() : t.backend.get();
       if (backend != nullptr) backend->AppendStack(snapshot.stack);
     }
@@ -785,8 +810,14 @@ void Simulation::ReportDeadlock() {
       }
     }
   }
-  ReportFailure(FailureKind::kDeadlock, "every task is blocked and no timer is pending",
-                absl::StrCat("wait-for graph:", graph), {}, /*stop_now=*/false);
+  CaptureBlockedStacks();
+  const std::string cycle = WaitForCycle();
+  ReportFailure(FailureKind::kDeadlock,
+                cycle.empty() ? "every task is blocked and no timer is pending"
+                              : "every task is blocked and no timer is pending: a wait-for cycle",
+                absl::StrCat(cycle.empty() ? "" : absl::StrCat("cycle: ", cycle, "\n"),
+                             "wait-for graph:", graph),
+                {}, /*stop_now=*/false);
 }
 
 void Simulation::ReportLivelock() {

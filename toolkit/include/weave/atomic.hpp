@@ -10,6 +10,10 @@
 //   if (hits.load() == 2) { ... }
 //   co_await hits.co_wait(2);   // a coroutine: resumes once notified with hits != 2
 //
+// Happens-before: every operation is seq_cst, so each store and successful read-modify-write
+// happens before every later load, read-modify-write (a failed compare_exchange included) and
+// wait() return on the same atomic: a load is ordered after all earlier stores, not only after
+// the one whose value it reads. A failed compare_exchange is a load and publishes nothing.
 // Determinism: notify_one wakes the longest waiter, notify_all every waiter; the strategy orders
 // who runs.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
@@ -17,6 +21,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 #include <type_traits>
@@ -47,12 +52,12 @@ class atomic : public detail::SyncObject {
   bool is_lock_free() const noexcept { return true; }
 
   T load(std::memory_order = std::memory_order_seq_cst) const {
-    Point();
+    Point(Sync::kAcquire);
     return value_;
   }
   operator T() const { return load(); }
   void store(T desired, std::memory_order = std::memory_order_seq_cst) {
-    Point();
+    Point(Sync::kRelease);
     value_ = desired;
   }
   // Returns T, not atomic&, exactly as std::atomic does.
@@ -61,7 +66,7 @@ class atomic : public detail::SyncObject {
     return desired;
   }
   T exchange(T desired, std::memory_order = std::memory_order_seq_cst) {
-    Point();
+    Point(Sync::kAcquireRelease);
     T old = value_;
     value_ = desired;
     return old;
@@ -69,9 +74,10 @@ class atomic : public detail::SyncObject {
   bool compare_exchange_strong(T& expected, T desired,
                                std::memory_order = std::memory_order_seq_cst,
                                std::memory_order = std::memory_order_seq_cst) {
-    Point();
+    Point(Sync::kAcquire);  // a failed exchange is a load: it publishes nothing
     if (Equal(value_, expected)) {
       value_ = desired;
+      detail::HappensBeforeRelease(*this);
       return true;
     }
     expected = value_;
@@ -134,12 +140,12 @@ class atomic : public detail::SyncObject {
   }
   // Wakes the longest waiter of wait()/co_wait().
   void notify_one() {
-    Point();
+    Point(Sync::kNone);
     detail::WakeOne(waiters_);
   }
   // Wakes every waiter.
   void notify_all() {
-    Point();
+    Point(Sync::kNone);
     detail::WakeAll(waiters_);
   }
 
@@ -156,7 +162,10 @@ class atomic : public detail::SyncObject {
       ShowWaitAs(detail::Operation::kWait, &a);
     }
     Outcome Attempt() override {
-      if (!Equal(atomic_.value_, old_)) return Outcome::kDone;
+      if (!Equal(atomic_.value_, old_)) {
+        detail::HappensBeforeAcquire(atomic_);  // it read the value it returns for
+        return Outcome::kDone;
+      }
       WaitOn(atomic_.waiters_);
       return Outcome::kWait;
     }
@@ -174,10 +183,23 @@ class atomic : public detail::SyncObject {
       return std::memcmp(&a, &b, sizeof(T)) == 0;
     }
   }
-  void Point() const { detail::SchedulingPoint(detail::Operation::kAtomic, this); }
+  // What an operation is to the race detector. Every operation is seq_cst for now: a load
+  // acquires what earlier stores released, a store releases, a read-modify-write does both.
+  // (A notify orders nothing by itself; the load that sees the new value does.)
+  enum class Sync : std::uint8_t { kNone, kAcquire, kRelease, kAcquireRelease };
+  // Every operation's scheduling point, then its happens-before edges.
+  void Point(Sync sync) const {
+    detail::SchedulingPoint(detail::Operation::kAtomic, this);
+    if (sync == Sync::kAcquire || sync == Sync::kAcquireRelease) {
+      detail::HappensBeforeAcquire(*this);
+    }
+    if (sync == Sync::kRelease || sync == Sync::kAcquireRelease) {
+      detail::HappensBeforeRelease(*this);
+    }
+  }
   template <class F>
   T Modify(F f) {
-    Point();
+    Point(Sync::kAcquireRelease);
     T old = value_;
     value_ = f(old);
     return old;

@@ -13,6 +13,8 @@
 //
 // The awaitable forms (co_arrive_and_wait, co_wait) run the same code as arrive_and_wait() and
 // wait(): coroutines and fibers meet at the same barrier.
+// Happens-before: every arrival in a phase happens before its completion function, which happens
+// before every return from waiting for that phase. Arrivals in the next phase are not part of it.
 // Determinism: the phase's last arrival wakes every waiter; the strategy orders who runs.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
 #pragma once

@@ -15,6 +15,9 @@
 // code as the blocking ones: coroutines and fibers send to and receive from each other alike.
 // Cancellation: a coroutine task cancelled while its co_send waits gets weave::task_cancelled and
 // its value is not sent (on a rendezvous channel it is taken back unless a receiver took it).
+// Happens-before: a send happens before the receive that takes its value; on a rendezvous
+// channel that receive also happens before the send returns; close() happens before every
+// receive that returns nullopt because the channel is closed.
 // Determinism: every operation is a scheduling point; a send or receive wakes every waiter of the
 // other side and the strategy picks who goes on.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
@@ -137,6 +140,7 @@ class channel : public detail::SyncObject {
       return;
     }
     closed_ = true;
+    detail::HappensBeforeRelease(*this, kCloseSlot);  // for receivers that find it closed
     detail::WakeAll(senders_);
     detail::WakeAll(receivers_);
   }
@@ -176,6 +180,7 @@ class channel : public detail::SyncObject {
         }
         if (ch.closed_) return Outcome::kDone;
         ch.items_.push_back(std::move(value_));
+        detail::HappensBeforeSend(ch);
         ticket_ = ++ch.sent_;
         detail::WakeAll(ch.receivers_);
         if (ch.capacity_ != 0) {
@@ -185,6 +190,7 @@ class channel : public detail::SyncObject {
       }
       // Phase two, rendezvous: wait until a receiver has taken this value.
       if (ch.received_ >= ticket_ || ch.closed_) {
+        if (ch.received_ >= ticket_) ch.ReceiptHappenedBefore();
         sent_ = true;
         return Outcome::kDone;
       }
@@ -199,10 +205,14 @@ class channel : public detail::SyncObject {
         if (settled && reason == detail::WakeReason::kTimedOut) return false;  // sent after all
         if (settled || reason == detail::WakeReason::kAborted) {
           sent_ = true;  // a stopping run leaves the value buffered, as a plain send does
+          if (ch.received_ >= ticket_ && reason == detail::WakeReason::kCancelled) {
+            ch.ReceiptHappenedBefore();
+          }
         } else {
           // Timed out or cancelled before any receiver took the value: take it back. It is the
           // only item: a rendezvous channel buffers one value at a time.
           ch.items_.pop_back();
+          detail::HappensBeforeUnsend(ch);
           --ch.sent_;
           detail::WakeAll(ch.senders_);  // there is room again
         }
@@ -233,13 +243,17 @@ class channel : public detail::SyncObject {
     Outcome Attempt() override {
       channel& ch = channel_;
       if (ch.items_.empty()) {
-        if (ch.closed_) return Outcome::kDone;
+        if (ch.closed_) {
+          detail::HappensBeforeAcquire(ch, kCloseSlot);  // it returns nullopt for the close
+          return Outcome::kDone;
+        }
         RequireSimulation();
         WaitOn(ch.receivers_, deadline_);
         return Outcome::kWait;
       }
       value_.emplace(std::move(ch.items_.front()));
       ch.items_.pop_front();
+      ch.Received();
       ++ch.received_;
       detail::WakeAll(ch.senders_);
       return Outcome::kDone;
@@ -265,11 +279,25 @@ class channel : public detail::SyncObject {
     return operation.Result();
   }
 
+  // The race detector's edges of a receive that took the oldest item: its send happens before
+  // the receive; on a rendezvous channel the receive also happens before that send returns.
+  void Received() const {
+    detail::HappensBeforeReceive(*this);
+    if (capacity_ == 0) detail::HappensBeforeRelease(*this, kReceiptSlot);
+  }
+  // A rendezvous send completes: the receipt of its value happens before the send returns.
+  void ReceiptHappenedBefore() const { detail::HappensBeforeAcquire(*this, kReceiptSlot); }
+
   static void RequireSimulation() {
     if (!detail::InSimulation()) {
       throw std::logic_error("weave::channel: operation would block outside a simulation");
     }
   }
+
+  // Two kinds of edges kept apart: close() to the receivers that find the channel closed, and
+  // (rendezvous) receipts to the senders that wait for them. Messages have a queue of their own.
+  static constexpr detail::ClockSlot kCloseSlot = detail::ClockSlot::kPrimary;
+  static constexpr detail::ClockSlot kReceiptSlot = detail::ClockSlot::kSecondary;
 
   std::size_t capacity_;
   bool closed_ = false;
@@ -286,6 +314,7 @@ bool channel<T>::try_send(T value, weave::source_location /*where*/) {
   // Never on a rendezvous channel: no receiver can have taken the value yet.
   if (closed_ || !HasRoom() || capacity_ == 0) return false;
   items_.push_back(std::move(value));
+  detail::HappensBeforeSend(*this);
   ++sent_;
   detail::WakeAll(receivers_);
   return true;
@@ -294,9 +323,13 @@ bool channel<T>::try_send(T value, weave::source_location /*where*/) {
 template <class T>
 std::optional<T> channel<T>::try_receive(weave::source_location /*where*/) {
   detail::SchedulingPoint(detail::Operation::kReceive, this);
-  if (items_.empty()) return std::nullopt;
+  if (items_.empty()) {
+    if (closed_) detail::HappensBeforeAcquire(*this, kCloseSlot);
+    return std::nullopt;
+  }
   std::optional<T> out(std::move(items_.front()));
   items_.pop_front();
+  Received();
   ++received_;
   detail::WakeAll(senders_);
   return out;

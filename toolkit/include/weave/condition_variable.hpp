@@ -19,6 +19,8 @@
 // Lockable (a lock of a weave::shared_mutex, say).
 // Cancellation: a coroutine task cancelled (weave::task_group) while it waits gets
 // weave::task_cancelled without the lock: lock.owns_lock() is false then.
+// Happens-before: a notify happens before the return of each wait it wakes; the unlock and
+// relock of the mutex add the mutex's own edges (and tell the lock-order detector).
 // Determinism: notify_one's pick among several waiters and each spurious wakeup are choices of
 // the strategy; woken waiters then compete for the mutex like any other lockers.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
@@ -217,6 +219,9 @@ class condition_variable : public detail::SyncObject {
             WaitEnqueued(cv_.waiters_, deadline_);
             return Outcome::kWait;
           case Phase::kWaiting:  // notified
+            // The notify happens before this return (a timeout or a spurious wakeup gets no
+            // edge from the condition variable; the relock adds the mutex's in every case).
+            detail::HappensBeforeAcquire(cv_);
             phase_ = Phase::kRelock;
             continue;
           case Phase::kRelock:

@@ -13,6 +13,8 @@
 //
 // The awaitable forms (co_wait, co_wait_for, co_wait_until) run the same code as wait(): a
 // coroutine and a fiber waiting on the same event are released by the same set().
+// Happens-before: every set() happens before each wait that returns because the event is set
+// (and each is_set() that answers true); a timed-out wait gets no edge.
 // Determinism: set() is a scheduling point and wakes every waiter; the strategy orders who runs.
 // A set() releases the tasks waiting when it happens, even if a reset() follows before they run.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.

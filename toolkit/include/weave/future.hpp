@@ -16,6 +16,8 @@
 //
 // Waiting runs the same code for every task kind: a coroutine and a fiber waiting on the same
 // future are woken by the same set_value.
+// Happens-before: set_value, set_exception (and a promise's destruction that breaks it) happen
+// before every get(), wait, co_await or is_ready() that finds the state ready.
 // Determinism: setting and getting are scheduling points; set_value wakes every waiter and the
 // strategy orders who runs. Timed waits use virtual time.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.

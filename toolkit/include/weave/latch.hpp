@@ -11,6 +11,8 @@
 //
 // The awaitable forms (co_wait, co_arrive_and_wait) run the same code as wait() and
 // arrive_and_wait(): a coroutine and a fiber waiting on the same latch are released together.
+// Happens-before: every count_down happens before each wait (or try_wait) that finds the count
+// zero.
 // Determinism: the last count_down wakes every waiter; the strategy orders who runs.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
 #pragma once

@@ -13,6 +13,8 @@
 //
 // The awaitable forms (co_lock, co_try_lock_for, co_try_lock_until) run the same acquisition code
 // as lock(): a coroutine and a fiber waiting for the same mutex are woken alike.
+// Happens-before: an unlock happens before every later acquisition of the same mutex (lock,
+// successful try_lock or timed lock); that is the only edge a mutex gives the race detector.
 // Determinism: waiters are woken together on unlock and the strategy picks who acquires.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
 #pragma once
@@ -31,7 +33,11 @@ namespace weave {
 
 class mutex : public detail::SyncObject {
  public:
-  explicit mutex(std::string_view name = {}) : mutex(detail::ObjectKind::kMutex, name) {}
+  // `declared` (the caller's line, by default) names the mutex in lock-order reports the same
+  // way in every run.
+  explicit mutex(std::string_view name = {},
+                 weave::source_location declared = weave::source_location::current())
+      : mutex(detail::ObjectKind::kMutex, name, declared) {}
   ~mutex() override;
 
   // Blocks until the mutex is acquired.
@@ -65,6 +71,8 @@ class mutex : public detail::SyncObject {
    private:
     detail::Nanos deadline_;
     bool acquired_ = false;
+    // Whether the lock-order detector was told of this acquisition (once, however many attempts).
+    bool requested_ = false;
   };
   // LockOperation whose result is a std::unique_lock<M> (owning the mutex if acquired).
   template <class M>
@@ -78,7 +86,10 @@ class mutex : public detail::SyncObject {
     }
   };
 
-  mutex(detail::ObjectKind kind, std::string_view name) : SyncObject(kind, name) {}
+  mutex(detail::ObjectKind kind, std::string_view name, const weave::source_location& declared)
+      : SyncObject(kind, name, declared) {
+    CountInstance();
+  }
   // Acquires before `deadline`; false on timeout.
   bool LockUntil(detail::Nanos deadline, weave::source_location where);
   void ForgetEarlierRun() override;
@@ -93,7 +104,9 @@ class mutex : public detail::SyncObject {
 
 class timed_mutex : public mutex {
  public:
-  explicit timed_mutex(std::string_view name = {}) : mutex(detail::ObjectKind::kTimedMutex, name) {}
+  explicit timed_mutex(std::string_view name = {},
+                       weave::source_location declared = weave::source_location::current())
+      : mutex(detail::ObjectKind::kTimedMutex, name, declared) {}
 
   // Tries to acquire for `d` of virtual time.
   template <class Rep, class Period>

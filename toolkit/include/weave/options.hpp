@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -55,11 +56,31 @@ struct Options {
   // loop: weave cannot interleave anything meanwhile). It warns on stderr as soon as it notices
   // and reports a stall at the task's next scheduling point; a weave::thread that holds the baton
   // is interrupted instead (SIGURG): the run ends at once and its OS thread is left behind. It
-  // never changes the schedule of a run that does not stall. --weave_watchdog / WEAVE_WATCHDOG (e.g. "5s"; 0 disables). Default 2s.
+  // never changes the schedule of a run that does not stall. --weave_watchdog / WEAVE_WATCHDOG
+  // (e.g. "5s"; 0 disables). Default 2s.
   absl::Duration watchdog = absl::Seconds(2);
   // Print a progress line every this often during long explorations (0 disables).
   // --weave_progress / WEAVE_PROGRESS. Default 10s.
   absl::Duration progress_interval = absl::Seconds(10);
+  // Report data races: two accesses to a weave::shared<T> (or to memory annotated with
+  // weave::read / weave::write), at least one a write, that no synchronization orders
+  // (happens-before, vector clocks). A race fails the schedule in which it first occurs.
+  // --weave_detect_races / WEAVE_DETECT_RACES. Default true.
+  bool detect_races = true;
+  // Report lock-order inversions (potential deadlocks): locks taken in orders that form a cycle,
+  // over every run of the exploration, unless a common gate lock is held around them.
+  // --weave_detect_lock_order / WEAVE_DETECT_LOCK_ORDER. Default true.
+  bool detect_lock_order = true;
+  // Races and lock-order inversions not to report. An entry matches a variable or lock by its
+  // name, or a function on a reported stack by its qualified name or a trailing part of it
+  // ("Cache::get" matches "app::Cache::get(int)").
+  // --weave_suppress / WEAVE_SUPPRESS: a comma-separated list. Default empty.
+  std::vector<std::string> suppressions;
+  // Survey mode: a data race does not stop the schedule or the exploration; every distinct race
+  // (by its pair of code locations) is reported once, with its own schedule file, and the result
+  // lists them in a table. Other failures still stop as usual.
+  // --weave_survey / WEAVE_SURVEY. Default false.
+  bool survey = false;
   // The name used for files and replay commands, "Suite.Name" under WEAVE_TEST. When empty,
   // explore() uses "weave".
   std::string test_name;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -20,6 +21,17 @@
 #include "weave/schedule.hpp"
 
 namespace weave {
+
+// One distinct data race found in survey mode (Options::survey).
+struct SurveyedRace {
+  Failure failure;              // the full report, as a stopping race would give it
+  std::int64_t iteration = -1;  // the schedule in which it was first seen
+  std::int64_t runs = 0;        // how many schedules showed it
+  std::string schedule_path;    // that schedule, written as <name>.race-<n>.schedule
+  std::string replay_command;
+  std::string earlier_location;  // "file:line" of each access (or the function, without
+  std::string later_location;    //  debug info), for the summary table
+};
 
 class Result {
  public:
@@ -46,6 +58,9 @@ class Result {
   std::string schedule_write_error;  // why writing failed, if it did
   std::string replay_command;        // a shell command that replays it
 
+  // Survey mode: every distinct race, in the order found. The first one is also failure().
+  std::vector<SurveyedRace> survey;
+
   void set_failure(Failure f) {
     failure_ = std::move(f);
   }  // NOLINT(performance-unnecessary-value-param)
@@ -59,5 +74,7 @@ class Result {
 
 // Prints the summary and, on failure, the full report, the schedule path and the replay command.
 std::ostream& operator<<(std::ostream& os, const Result& result);
+// Prints the survey table of `result` (one line per distinct race); operator<< includes it.
+void PrintSurveyTable(std::ostream& os, const Result& result);
 
 }  // namespace weave

@@ -10,6 +10,8 @@
 //
 // The awaitable forms (co_acquire, co_try_acquire_for, co_try_acquire_until) run the same code as
 // acquire(): a coroutine and a fiber waiting on the same semaphore are woken by the same release.
+// Happens-before: a release happens before every later successful acquire (not only the one
+// that takes its unit: the detector does not tell units apart).
 // Determinism: a release wakes every waiter and the strategy picks who takes the units.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
 #pragma once

@@ -2,12 +2,16 @@
 //
 // weave::shared<T> holds a value that several tasks read and write. Every read and every write is
 // a scheduling point, so weave explores interleavings between them (a lost update such as
-// `a = a - 10` racing with another writer is found). The race detector (a later issue) checks
-// these accesses for happens-before; until then they are only scheduling points.
+// `a = a - 10` racing with another writer is found), and the race detector checks each access
+// against the happens-before order: two accesses, at least one a write, that no lock, atomic,
+// channel, join or other synchronization orders are a data race, reported in the first schedule
+// where they occur whether or not a wrong value results.
 //
 //   weave::shared<int> balance{100, "balance"};
-//   balance = balance - 10;       // a read, then a write: two scheduling points
+//   balance = balance - 10;       // a read, then a write: two scheduling points, two checks
 //   int now = balance.load();
+//
+// For memory whose type cannot change, weave::read / weave::write (weave/access.hpp) do the same.
 #pragma once
 
 #include <string_view>
@@ -23,34 +27,38 @@ class shared : public detail::SyncObject {
  public:
   explicit(false) shared(T initial = T(), std::string_view name = {},
                          weave::source_location declared = weave::source_location::current())
-      : SyncObject(detail::ObjectKind::kShared, name),
-        value_(std::move(initial)),
-        declared_(declared) {}
+      : SyncObject(detail::ObjectKind::kShared, name, declared), value_(std::move(initial)) {}
+
+  // Each accessor is a function of its own (never inlined), so that its return address is in the
+  // user's code that made the access: reports name that line, in any build.
 
   // A tracked read.
-  T load() const {
-    detail::SchedulingPoint(detail::Operation::kRead, this);
-    return value_;
-  }
-  operator T() const { return load(); }
+  [[gnu::noinline]] T load() const { return Read(__builtin_return_address(0)); }
+  [[gnu::noinline]] operator T() const { return Read(__builtin_return_address(0)); }
   // A tracked write.
-  void store(T value) {
-    detail::SchedulingPoint(detail::Operation::kWrite, this);
-    value_ = std::move(value);
-  }
-  shared& operator=(T value) {
-    store(std::move(value));
+  [[gnu::noinline]] void store(T value) { Write(std::move(value), __builtin_return_address(0)); }
+  [[gnu::noinline]] shared& operator=(T value) {
+    Write(std::move(value), __builtin_return_address(0));
     return *this;
   }
   shared(const shared&) = delete;
   shared& operator=(const shared&) = delete;
 
-  // Where the variable was declared (race reports name it).
-  const weave::source_location& declared() const { return declared_; }
-
  private:
+  [[gnu::always_inline]] T Read(const void* pc) const {
+    if (detail::t_simulation != nullptr) {
+      detail::TrackedAccessIn(*detail::t_simulation, detail::Operation::kRead, *this, pc);
+    }
+    return value_;
+  }
+  [[gnu::always_inline]] void Write(T value, const void* pc) {
+    if (detail::t_simulation != nullptr) {
+      detail::TrackedAccessIn(*detail::t_simulation, detail::Operation::kWrite, *this, pc);
+    }
+    value_ = std::move(value);
+  }
+
   T value_;
-  weave::source_location declared_;
 };
 
 }  // namespace weave

@@ -12,6 +12,9 @@
 //
 // The awaitable forms (co_lock, co_lock_shared) run the same acquisition code as lock() and
 // lock_shared(): a coroutine and a fiber waiting for the same shared_mutex are woken alike.
+// Happens-before: an exclusive unlock happens before every later acquisition, shared or
+// exclusive; an unlock_shared happens before every later exclusive acquisition only. Readers are
+// not ordered with each other, so a write made under lock_shared races with the other readers.
 // Determinism: waiters are woken together on release and the strategy picks who acquires.
 // Thread-safety: like every weave primitive, used only by tasks of one simulation.
 #pragma once
@@ -29,8 +32,13 @@ namespace weave {
 
 class shared_mutex : public detail::SyncObject {
  public:
-  explicit shared_mutex(std::string_view name = {})
-      : SyncObject(detail::ObjectKind::kSharedMutex, name) {}
+  // `declared` (the caller's line, by default) names the mutex in lock-order reports the same
+  // way in every run.
+  explicit shared_mutex(std::string_view name = {},
+                        weave::source_location declared = weave::source_location::current())
+      : SyncObject(detail::ObjectKind::kSharedMutex, name, declared) {
+    CountInstance();
+  }
   ~shared_mutex() override;
 
   // Blocks until the mutex is held exclusively.
@@ -80,6 +88,8 @@ class shared_mutex : public detail::SyncObject {
    private:
     bool shared_;
     bool acquired_ = false;
+    // Whether the lock-order detector was told of this acquisition (once, however many attempts).
+    bool requested_ = false;
   };
   // co_lock's result: a std::unique_lock, owning the mutex unless the run is stopping.
   class LockOperation final : public AcquireOperation {
@@ -101,6 +111,8 @@ class shared_mutex : public detail::SyncObject {
   };
 
   void RequireSimulation(const char* what) const;
+  // The race detector's edges of an acquisition that succeeded, exclusive or shared.
+  void Acquired(bool shared) const;
   TaskId writer_ = kNoTask;      // Invariant: writer_ != kNoTask implies readers_ is empty.
   std::vector<TaskId> readers_;  // one entry per shared hold (a task may appear more than once)
   detail::WaitQueue waiters_;

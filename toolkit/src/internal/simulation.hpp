@@ -14,8 +14,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "internal/lock_order.hpp"
+#include "internal/race_detector.hpp"
+#include "internal/vector_clock.hpp"
 #include "internal/watchdog.hpp"
 
 #include "weave/detail/runtime.hpp"
@@ -82,6 +88,15 @@ struct TaskRecord {
   // A thread task the watchdog gave up on: it blocked for real and was left behind (finished).
   bool stalled = false;
 
+  // Happens-before: this task's vector clock (race detection on). Its own entry is its epoch.
+  VectorClock clock;
+  // Lock order: the locks it holds, as lock-order graph nodes, in acquisition order.
+  std::vector<std::int32_t> held_locks;
+  // "3 'writer'", built when first needed in a run (lock-order reports).
+  std::string description;
+  // Native stack (return addresses) captured while blocked, for a deadlock report.
+  std::vector<void*> native_stack;
+
   void Reset(TaskId new_id, std::string_view new_name, TaskKind new_kind, TaskId new_parent);
 };
 
@@ -89,6 +104,35 @@ struct ObjectInfo {
   ObjectKind kind;
   std::string name;
 };
+
+// A data race, with what its report needs. The earlier access's full stack comes from one more
+// run of the same schedule (see explore.cpp): until then it has only its own frame.
+struct RaceReport {
+  std::string variable;  // "shared<int> 'balance' (#2)"
+  std::string declared;  // "file:line", or "" when unknown
+  std::string variable_name;
+  AccessRecord earlier;
+  AccessRecord later;
+  std::string earlier_task;
+  std::string later_task;
+  std::string later_task_name;
+  std::vector<StackFrame> earlier_stack;
+  std::vector<StackFrame> later_stack;
+  std::string earlier_location;  // "file:line" (or the function), for messages and dedupe
+  std::string later_location;
+  std::string key;  // the pair of code locations: one report per pair per exploration
+  std::int64_t run = 0;
+};
+// The report text of a race: message and details.
+std::string RaceMessage(const RaceReport& race);
+std::string RaceDetails(const RaceReport& race);
+
+// Captures the calling task's native stack (return addresses, innermost first).
+void CaptureNativeStack(std::vector<void*>& out);
+// The frames of a native stack that belong to the user's code: weave's own frames, the standard
+// library's and Abseil's are dropped, and the stack ends where weave's harness begins (the fiber
+// entry, explore(), the thread's start).
+std::vector<StackFrame> UserFrames(const std::vector<void*>& stack, bool first_is_exact = false);
 
 class Simulation {
  public:
@@ -164,6 +208,33 @@ class Simulation {
   const CrashGuard* crash_guard() const { return crash_guard_; }
   void set_crash_guard(const CrashGuard* guard) { crash_guard_ = guard; }
 
+  // --- detectors (weave/detail/runtime.hpp; implemented in detectors.cpp) ---
+  void HappensBeforeRelease(const SyncObject& object, ClockSlot slot);
+  void HappensBeforeAcquire(const SyncObject& object, ClockSlot slot);
+  void HappensBeforeSend(const SyncObject& object);
+  void HappensBeforeReceive(const SyncObject& object);
+  void HappensBeforeUnsend(const SyncObject& object);
+  // The current task joined finished task `id`: it happens after everything `id` did.
+  void HappensAfterTask(TaskId id);
+  // The race check of one tracked access (after its scheduling point). `variable` is a
+  // shared<T>, or null for raw memory at `address`.
+  void CheckAccess(bool write, const SyncObject* variable, const void* address,
+                   std::string_view name, const weave::source_location& where, const void* pc);
+  void LockRequested(const SyncObject& lock);
+  void LockAcquired(const SyncObject& lock);
+  void LockReleased(const SyncObject& lock);
+  // Counts an object declared at `where` in this run; returns its instance number.
+  std::int32_t CountInstance(const weave::source_location& where);
+  // The capture run: record the stack of the access with this index (AccessRecord::index).
+  void set_capture_access(std::uint64_t index) { capture_access_ = index; }
+  std::vector<StackFrame> CapturedStack() const { return UserFrames(captured_stack_); }
+  // The race that failed the last run (not in survey mode), if any.
+  std::optional<RaceReport> TakeRace() { return std::exchange(failing_race_, std::nullopt); }
+  // Survey mode: the distinct races first seen in the last run.
+  std::vector<RaceReport> TakeSurveyedRaces() { return std::exchange(surveyed_races_, {}); }
+  // Survey mode: in how many runs the race with this key was seen.
+  std::int64_t RaceRuns(const std::string& key) const;
+
   // --- joins (JoinOperation) ---
   // Checks a join of task `id` by the current task; marks it joined. False (reported) on misuse.
   bool ValidateJoin(TaskId id, std::uint64_t run_serial, const weave::source_location& where);
@@ -205,6 +276,19 @@ class Simulation {
   // " at file:line", or empty when unknown.
   static std::string DescribeWhere(const weave::source_location& where);
   std::vector<TaskSnapshot> SnapshotTasks() const;
+  // Detectors (detectors.cpp).
+  std::int32_t ObjectId(const SyncObject& object) const;
+  std::int32_t LockNode(const SyncObject& lock);
+  const std::string& TaskDescription(TaskRecord& t);
+  void OnRace(const SyncObject* variable, const VariableState& state, const AccessRecord& earlier,
+              const AccessRecord& later);
+  void ReportLockCycle(const LockOrderGraph::Cycle& cycle);
+  bool Suppressed(std::string_view name, const std::vector<StackFrame>& stack) const;
+  // Deadlocks: every blocked stackful task records its native stack (it is switched to and
+  // switches straight back); then the wait-for cycle, if there is one.
+  void CaptureBlockedStacks();
+  void AnswerStackRequest();
+  std::string WaitForCycle() const;
   void CheckInvariants() const;
 
   const Options& options_;
@@ -243,6 +327,26 @@ class Simulation {
   std::optional<Failure> failure_;
   const CrashGuard* crash_guard_ = nullptr;
   Watchdog watchdog_;
+
+  // Detectors. Per run: the race detector's clocks and histories, the access counter, lock
+  // nodes by object id and instance counters by declaration site. Across runs: the lock-order
+  // graph, and which races were reported.
+  const bool detect_races_;
+  const bool detect_lock_order_;
+  RaceDetector races_;
+  std::uint64_t access_index_ = 0;
+  std::uint64_t capture_access_ = 0;  // 0: none
+  std::vector<void*> captured_stack_;
+  std::optional<RaceReport> failing_race_;
+  std::vector<RaceReport> surveyed_races_;
+  absl::flat_hash_map<std::string, std::int64_t> race_runs_;  // key -> runs that showed it
+  absl::flat_hash_set<std::string> races_this_run_;
+  LockOrderGraph lock_order_;
+  std::vector<std::int32_t> lock_nodes_;  // by object id; -1: not yet looked up
+  std::vector<LockOrderGraph::Cycle> cycles_;
+  absl::flat_hash_map<std::pair<const char*, std::uint_least32_t>, std::int32_t> instances_;
+  std::int64_t run_index_ = -1;  // runs of this simulation so far, 0-based
+  TaskRecord* stack_requester_ = nullptr;
 };
 
 }  // namespace weave::detail

@@ -8,6 +8,7 @@
 //   std::cout << r;
 #pragma once
 
+#include "weave/access.hpp"
 #include "weave/atomic.hpp"
 #include "weave/barrier.hpp"
 #include "weave/channel.hpp"

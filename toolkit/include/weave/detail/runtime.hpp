@@ -108,12 +108,19 @@ class WaitQueue {
 // Base of every primitive: a kind, an optional user-given name, and a per-run id.
 class SyncObject {
  public:
-  SyncObject(ObjectKind kind, std::string_view name) : name_(name), kind_(kind) {}
+  SyncObject(ObjectKind kind, std::string_view name, const weave::source_location& declared = {})
+      : name_(name), kind_(kind), declared_(declared) {}
   SyncObject(const SyncObject&) = delete;
   SyncObject& operator=(const SyncObject&) = delete;
 
   ObjectKind kind() const { return kind_; }
   const std::string& name() const { return name_; }
+  // Where the object was declared, when its constructor was told (locks, shared<T>); else empty.
+  const weave::source_location& declared() const { return declared_; }
+  // Among the objects declared at declared() since the current run began, this one's position
+  // (0, 1, ...); -1 when it was created outside a run. With the declaration site it names a lock
+  // the same way in every run of an exploration (the lock-order graph spans runs).
+  std::int32_t instance() const { return instance_; }
   // True when the object was last used in an earlier run, or never (its state is not this run's).
   bool Stale() const;
   // This object's id in the current run: assigned in order of first use, so it is the same in
@@ -128,9 +135,15 @@ class SyncObject {
   virtual ~SyncObject() = default;
 
  protected:
+  // For constructors of objects the lock-order graph names: numbers this instance among those
+  // declared at the same place in the current run.
+  void CountInstance();
+
  private:
   std::string name_;
   ObjectKind kind_;
+  weave::source_location declared_;
+  std::int32_t instance_ = -1;
   friend class Simulation;
   // Called by id() when the object is first used in a run after having been used in an earlier
   // one (it outlived that run): drop waiters and owners that belonged to the earlier run.
@@ -170,6 +183,69 @@ bool Aborting() noexcept;
 void SchedulingPointIn(Simulation& sim, Operation op, const SyncObject* object);
 inline void SchedulingPoint(Operation op, const SyncObject* object) {
   if (t_simulation != nullptr) SchedulingPointIn(*t_simulation, op, object);
+}
+
+// --- Happens-before (the race detector) ---
+// Every primitive tells the detector which of its operations order tasks. Each task keeps a vector
+// clock; an object keeps two (slots), so one primitive can keep two kinds of edges apart: a
+// shared_mutex's writers and readers, a channel's close and its receipts. All of these are no-ops
+// outside a simulation and when race detection is off.
+enum class ClockSlot : std::uint8_t { kPrimary = 0, kSecondary = 1 };
+void HappensBeforeReleaseIn(Simulation& sim, const SyncObject& object, ClockSlot slot);
+void HappensBeforeAcquireIn(Simulation& sim, const SyncObject& object, ClockSlot slot);
+void HappensBeforeSendIn(Simulation& sim, const SyncObject& object);
+void HappensBeforeReceiveIn(Simulation& sim, const SyncObject& object);
+void HappensBeforeUnsendIn(Simulation& sim, const SyncObject& object);
+// The current task publishes all it has done so far to `object` (an unlock, a notify, an atomic
+// store, a semaphore release, a latch arrival, a promise set): whoever later acquires the same
+// slot of `object` happens after it.
+inline void HappensBeforeRelease(const SyncObject& object, ClockSlot slot = ClockSlot::kPrimary) {
+  if (t_simulation != nullptr) HappensBeforeReleaseIn(*t_simulation, object, slot);
+}
+// The current task acquires everything published to that slot of `object` so far (a lock, a woken
+// wait, an atomic load, a semaphore acquire, a latch wait, a future get).
+inline void HappensBeforeAcquire(const SyncObject& object, ClockSlot slot = ClockSlot::kPrimary) {
+  if (t_simulation != nullptr) HappensBeforeAcquireIn(*t_simulation, object, slot);
+}
+// A message on a FIFO channel: Send queues the sender's clock on `object`; Receive takes the
+// oldest queued clock and acquires it (the receiver happens after that message's send); Unsend
+// drops the newest (a send withdrawn after it was queued, as a rendezvous that timed out).
+inline void HappensBeforeSend(const SyncObject& object) {
+  if (t_simulation != nullptr) HappensBeforeSendIn(*t_simulation, object);
+}
+inline void HappensBeforeReceive(const SyncObject& object) {
+  if (t_simulation != nullptr) HappensBeforeReceiveIn(*t_simulation, object);
+}
+inline void HappensBeforeUnsend(const SyncObject& object) {
+  if (t_simulation != nullptr) HappensBeforeUnsendIn(*t_simulation, object);
+}
+
+// --- Tracked accesses (the race detector) ---
+// A read or write of `variable` (a weave::shared<T>) by the current task: a scheduling point, then
+// the race check. `pc` is a return address into the user's code that made the access (reports
+// name its line).
+void TrackedAccessIn(Simulation& sim, Operation op, const SyncObject& variable, const void* pc);
+// The same for raw memory at `address`, named `name`, accessed at `where` (weave::read / write).
+void TrackedRawAccessIn(Simulation& sim, Operation op, const void* address, std::string_view name,
+                        const weave::source_location& where);
+
+// --- Lock order (the potential-deadlock detector) ---
+// A lock (a mutex or shared_mutex, exclusively or shared) is wanted, taken and given back by the
+// current task. LockRequested comes once per acquisition that may wait (lock, lock_shared, a timed
+// try-lock), before its first attempt: the order "held locks, then this one" is what deadlocks,
+// even if this acquisition then waits forever. A plain try_lock never waits: it only calls
+// LockAcquired on success.
+void LockRequestedIn(Simulation& sim, const SyncObject& lock);
+void LockAcquiredIn(Simulation& sim, const SyncObject& lock);
+void LockReleasedIn(Simulation& sim, const SyncObject& lock);
+inline void LockRequested(const SyncObject& lock) {
+  if (t_simulation != nullptr) LockRequestedIn(*t_simulation, lock);
+}
+inline void LockAcquired(const SyncObject& lock) {
+  if (t_simulation != nullptr) LockAcquiredIn(*t_simulation, lock);
+}
+inline void LockReleased(const SyncObject& lock) {
+  if (t_simulation != nullptr) LockReleasedIn(*t_simulation, lock);
 }
 
 // Identifies the current run (for handles that must not outlive it). 0 outside a simulation.
