@@ -71,7 +71,31 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlag{"--weave_watchdog=1us", "at least 10ms"},
                       BadFlag{"--weave_replay=", "expected a schedule file path"},
                       BadFlag{"--weave_iterations", "expected --weave_iterations=VALUE"},
-                      BadFlag{"--weave_iteration=5", "unknown flag --weave_iteration"}));
+                      BadFlag{"--weave_iteration=5", "unknown flag --weave_iteration"},
+                      BadFlag{"--weave_detect_races=sometimes", "expected true or false"},
+                      BadFlag{"--weave_detect_lock_order=", "expected true or false"},
+                      BadFlag{"--weave_survey=2", "expected true or false"},
+                      BadFlag{"--weave_suppress=", "comma-separated names, none empty"},
+                      BadFlag{"--weave_suppress=a,,b", "comma-separated names, none empty"},
+                      BadFlag{"--weave_suppress", "expected --weave_suppress=VALUE"}));
+
+TEST(Flags, DetectorFlagsSetTheirOptions) {
+  weave::Options o;
+  ASSERT_TRUE(Apply({"prog", "--weave_detect_races=false", "--weave_detect_lock_order=0",
+                     "--weave_survey", "--weave_suppress=cache_hits, Cache::get"},
+                    o)
+                  .ok());
+  EXPECT_FALSE(o.detect_races);
+  EXPECT_FALSE(o.detect_lock_order);
+  EXPECT_TRUE(o.survey);
+  EXPECT_THAT(o.suppressions, testing::ElementsAre("cache_hits", "Cache::get"));
+  // Both detectors are on by default, survey mode off.
+  const weave::Options defaults;
+  EXPECT_TRUE(defaults.detect_races);
+  EXPECT_TRUE(defaults.detect_lock_order);
+  EXPECT_FALSE(defaults.survey);
+  EXPECT_TRUE(defaults.suppressions.empty());
+}
 
 TEST(Flags, ABareBooleanFlagMeansTrue) {
   weave::Options o;

@@ -614,4 +614,40 @@ WEAVE_TEST(ThreadGTest, WorksInsideWeaveTest) {
   EXPECT_EQ(n, 2);
 }
 
+// Two threads taking two mutexes in opposite orders.
+void OppositeOrders() {
+  weave::mutex a{"a"};
+  weave::mutex b{"b"};
+  weave::thread ab = weave::thread::named("ab", [&] {
+    std::scoped_lock first(a);
+    std::scoped_lock second(b);
+  });
+  weave::thread ba = weave::thread::named("ba", [&] {
+    std::scoped_lock first(b);
+    std::scoped_lock second(a);
+  });
+  ab.join();
+  ba.join();
+}
+
+TEST(ThreadDeadlock, EachBlockedThreadShowsItsNativeStackAndTheCycle) {
+  const weave::Failure f = FailureOf(
+      FailureKind::kDeadlock, weave_test::WithoutLockOrderDetection(Runs(500)), OppositeOrders);
+  EXPECT_THAT(f.details, testing::ContainsRegex("cycle: task [12] '(ab|ba)' -> lock mutex"));
+  ASSERT_EQ(f.tasks.size(), 3u);
+  for (std::size_t i = 1; i < 3; ++i) {
+    // Captured on the thread itself, where it blocked: the lambda in this file.
+    ASSERT_FALSE(f.tasks[i].stack.empty()) << f.tasks[i].name;
+    EXPECT_THAT(f.tasks[i].stack[0].function, HasSubstr("OppositeOrders"));
+    EXPECT_THAT(f.tasks[i].stack[0].where.file, HasSubstr("thread_test.cpp"));
+  }
+}
+
+TEST(ThreadDeadlock, TheLockOrderDetectorReportsTheInversionBeforeAnyDeadlock) {
+  const weave::Failure f = FailureOf(FailureKind::kPotentialDeadlock, Runs(500), OppositeOrders);
+  EXPECT_THAT(f.message, testing::ContainsRegex("mutex '(a|b)' -> mutex '(b|a)' -> mutex '(a|b)'"));
+  EXPECT_THAT(f.message, testing::ContainsRegex("tasks [12] '(ab|ba)' and [12] '(ab|ba)'"));
+  EXPECT_THAT(f.details, HasSubstr("thread_test.cpp"));
+}
+
 }  // namespace

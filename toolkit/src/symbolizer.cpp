@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "internal/demangle.hpp"
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
 #include "weave/task_backend.hpp"
@@ -89,8 +90,32 @@ class Symbolizer {
               dwfl_lineinfo(line, nullptr, &line_number, nullptr, nullptr, nullptr)) {
         frame.where = {file, line_number};
       }
+    } else {
+      frame.where = LookupWithoutAranges(module, static_cast<Dwarf_Addr>(address));
     }
     return frame;
+  }
+
+  // libdw finds an address's compilation unit through .debug_aranges, which clang does not emit
+  // by default: then look through the units' own address ranges, one by one.
+  static SourcePosition LookupWithoutAranges(Dwfl_Module* module, Dwarf_Addr address) {
+    Dwarf_Addr bias = 0;
+    Dwarf* dwarf = dwfl_module_getdwarf(module, &bias);
+    if (dwarf == nullptr) return {};
+    const Dwarf_Addr relative = address - bias;
+    Dwarf_CU* unit = nullptr;
+    Dwarf_Die unit_die;
+    Dwarf_Half version = 0;
+    std::uint8_t unit_type = 0;
+    while (dwarf_get_units(dwarf, unit, &unit, &version, &unit_type, &unit_die, nullptr) == 0) {
+      if (dwarf_haspc(&unit_die, relative) <= 0) continue;
+      Dwarf_Line* line = dwarf_getsrc_die(&unit_die, relative);
+      int line_number = 0;
+      const char* file = line != nullptr ? dwarf_linesrc(line, nullptr, nullptr) : nullptr;
+      if (file == nullptr || dwarf_lineno(line, &line_number) != 0) return {};
+      return {file, line_number};
+    }
+    return {};
   }
 
   std::mutex mu_;
