@@ -44,7 +44,9 @@ bool IsWeaveFrame(const StackFrame& f) {
     return absl::StrContains(file, "/include/weave/") || absl::StrContains(file, "/toolkit/src/") ||
            (absl::StrContains(file, "/adapters/") && absl::StrContains(file, "/src/"));
   }
-  return absl::StartsWith(f.function, "weave::detail::") ||
+  // (User code does not live in namespace weave; weave's own tests do, in anonymous namespaces.)
+  return (absl::StartsWith(f.function, "weave::") &&
+          !absl::StartsWith(f.function, "weave::(anonymous namespace)")) ||
          absl::StartsWith(f.function, "boost::context::");
 }
 
@@ -85,8 +87,10 @@ StackFrame FrameOf(const AccessRecord& access) {
     return StackFrame{access.function != nullptr ? access.function : "",
                       {access.file, static_cast<int>(access.line)}};
   }
-  void* address = const_cast<void*>(access.pc);
-  std::vector<StackFrame> frames = SymbolizeNativeStack(&address, 1, /*first_is_exact=*/false);
+  // The innermost of the user's frames there (with inlining, one address can stand for several).
+  const std::vector<void*> address{const_cast<void*>(access.pc)};
+  std::vector<StackFrame> frames = UserFrames(address);
+  if (frames.empty()) frames = SymbolizeNativeStack(address.data(), 1, /*first_is_exact=*/false);
   return frames.empty() ? StackFrame{} : frames[0];
 }
 

@@ -5,6 +5,7 @@
 // lookup then costs microseconds. Results are cached per address for the life of the process
 // (DESIGN: symbolize lazily, once per distinct address). One lock serializes all of it: stacks
 // are symbolized when a report is written, never per step.
+#include <dwarf.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -31,13 +32,15 @@ class Symbolizer {
     return *instance;
   }
 
-  StackFrame Symbolize(std::uintptr_t address) {
+  // The frames of one address: the function it is in, and before it every function inlined
+  // there (innermost first), each at its own line.
+  std::vector<StackFrame> Symbolize(std::uintptr_t address) {
     std::scoped_lock lock(mu_);
     auto it = cache_.find(address);
     if (it != cache_.end()) return it->second;
-    StackFrame frame = Lookup(address);
-    cache_.emplace(address, frame);
-    return frame;
+    std::vector<StackFrame> frames = Lookup(address);
+    cache_.emplace(address, frames);
+    return frames;
   }
 
  private:
@@ -65,14 +68,14 @@ class Symbolizer {
     return dwfl_;
   }
 
-  StackFrame Lookup(std::uintptr_t address) {
+  std::vector<StackFrame> Lookup(std::uintptr_t address) {
     StackFrame frame;
     Dwfl* dwfl = Session(address);
     Dwfl_Module* module =
         dwfl != nullptr ? dwfl_addrmodule(dwfl, static_cast<Dwarf_Addr>(address)) : nullptr;
     if (module == nullptr) {
       frame.function = absl::StrFormat("?? (0x%x)", address);
-      return frame;
+      return {frame};
     }
     const char* name = dwfl_module_addrname(module, static_cast<Dwarf_Addr>(address));
     if (name != nullptr) {
@@ -84,44 +87,102 @@ class Symbolizer {
       frame.function = absl::StrFormat("?? (%s+0x%x)", file != nullptr ? file : "?",
                                        static_cast<std::uintptr_t>(address - base));
     }
-    if (Dwfl_Line* line = dwfl_module_getsrc(module, static_cast<Dwarf_Addr>(address))) {
+    Dwarf_Die unit;
+    Dwarf_Addr bias = 0;
+    if (!FindUnit(module, static_cast<Dwarf_Addr>(address), &unit, &bias)) return {frame};
+    const Dwarf_Addr relative = static_cast<Dwarf_Addr>(address) - bias;
+    if (Dwarf_Line* line = dwarf_getsrc_die(&unit, relative)) {
       int line_number = 0;
-      if (const char* file =
-              dwfl_lineinfo(line, nullptr, &line_number, nullptr, nullptr, nullptr)) {
+      const char* file = dwarf_linesrc(line, nullptr, nullptr);
+      if (file != nullptr && dwarf_lineno(line, &line_number) == 0)
         frame.where = {file, line_number};
-      }
-    } else {
-      frame.where = LookupWithoutAranges(module, static_cast<Dwarf_Addr>(address));
     }
-    return frame;
+    std::vector<StackFrame> chain = InlineChain(&unit, relative, frame);
+    if (chain.empty()) chain.push_back(std::move(frame));
+    return chain;
   }
 
-  // libdw finds an address's compilation unit through .debug_aranges, which clang does not emit
-  // by default: then look through the units' own address ranges, one by one.
-  static SourcePosition LookupWithoutAranges(Dwfl_Module* module, Dwarf_Addr address) {
-    Dwarf_Addr bias = 0;
-    Dwarf* dwarf = dwfl_module_getdwarf(module, &bias);
-    if (dwarf == nullptr) return {};
-    const Dwarf_Addr relative = address - bias;
-    Dwarf_CU* unit = nullptr;
-    Dwarf_Die unit_die;
+  // The compilation unit that holds `address`. libdw finds it through .debug_aranges, which clang
+  // does not emit by default: then look through the units' own address ranges, one by one.
+  static bool FindUnit(Dwfl_Module* module, Dwarf_Addr address, Dwarf_Die* unit, Dwarf_Addr* bias) {
+    if (Dwarf_Die* die = dwfl_module_addrdie(module, address, bias)) {
+      *unit = *die;
+      return true;
+    }
+    Dwarf* dwarf = dwfl_module_getdwarf(module, bias);
+    if (dwarf == nullptr) return false;
+    Dwarf_CU* cu = nullptr;
     Dwarf_Half version = 0;
     std::uint8_t unit_type = 0;
-    while (dwarf_get_units(dwarf, unit, &unit, &version, &unit_type, &unit_die, nullptr) == 0) {
-      if (dwarf_haspc(&unit_die, relative) <= 0) continue;
-      Dwarf_Line* line = dwarf_getsrc_die(&unit_die, relative);
-      int line_number = 0;
-      const char* file = line != nullptr ? dwarf_linesrc(line, nullptr, nullptr) : nullptr;
-      if (file == nullptr || dwarf_lineno(line, &line_number) != 0) return {};
-      return {file, line_number};
+    while (dwarf_get_units(dwarf, cu, &cu, &version, &unit_type, unit, nullptr) == 0) {
+      if (dwarf_haspc(unit, address - *bias) > 0) return true;
     }
-    return {};
+    return false;
+  }
+
+  // A function's name as DWARF knows it: its demangled linkage name, else its plain name.
+  static std::string ScopeName(Dwarf_Die* scope) {
+    Dwarf_Attribute attribute;
+    for (int name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+      if (dwarf_attr_integrate(scope, name, &attribute) != nullptr) {
+        if (const char* linkage = dwarf_formstring(&attribute)) return Demangle(linkage);
+      }
+    }
+    const char* plain = dwarf_diename(scope);
+    return plain != nullptr ? plain : "??";
+  }
+
+  // addr2line -i: the functions inlined at `address`, innermost first, each at the line where the
+  // next inner one was inlined, then the function that contains them all (named as `outer`, by
+  // its ELF symbol). Empty when DWARF has no scopes for the address.
+  static std::vector<StackFrame> InlineChain(Dwarf_Die* unit, Dwarf_Addr address,
+                                             const StackFrame& outer) {
+    Dwarf_Die* found = nullptr;
+    if (dwarf_getscopes(unit, address, &found) <= 0) return {};
+    // dwarf_getscopes follows an inlined function into its abstract definition; the chain of
+    // callers is the innermost scope's physical nesting.
+    Dwarf_Die innermost = found[0];
+    std::free(found);
+    Dwarf_Die* scopes = nullptr;
+    const int count = dwarf_getscopes_die(&innermost, &scopes);
+    if (count <= 0) return {};
+    Dwarf_Files* files = nullptr;
+    std::size_t file_count = 0;
+    if (dwarf_getsrcfiles(unit, &files, &file_count) != 0) files = nullptr;
+    std::vector<StackFrame> chain;
+    SourcePosition where = outer.where;
+    bool reached_function = false;
+    for (int i = 0; i < count && !reached_function; ++i) {
+      Dwarf_Die* scope = &scopes[i];
+      const int tag = dwarf_tag(scope);
+      if (tag == DW_TAG_subprogram) {
+        chain.push_back({outer.function, where});
+        reached_function = true;
+      } else if (tag == DW_TAG_inlined_subroutine) {
+        chain.push_back({ScopeName(scope), where});
+        // The next frame out is where this one was inlined.
+        Dwarf_Attribute attribute;
+        Dwarf_Word file_index = 0;
+        Dwarf_Word line = 0;
+        where = {};
+        if (files != nullptr &&
+            dwarf_formudata(dwarf_attr(scope, DW_AT_call_file, &attribute), &file_index) == 0 &&
+            dwarf_formudata(dwarf_attr(scope, DW_AT_call_line, &attribute), &line) == 0) {
+          if (const char* file = dwarf_filesrc(files, file_index, nullptr, nullptr)) {
+            where = {file, static_cast<int>(line)};
+          }
+        }
+      }
+    }
+    std::free(scopes);
+    if (!reached_function) chain.push_back({outer.function, where});
+    return chain;
   }
 
   std::mutex mu_;
   Dwfl_Callbacks callbacks_{};
   Dwfl* dwfl_ = nullptr;
-  absl::flat_hash_map<std::uintptr_t, StackFrame> cache_;
+  absl::flat_hash_map<std::uintptr_t, std::vector<StackFrame>> cache_;
 };
 
 }  // namespace
@@ -136,7 +197,9 @@ std::vector<StackFrame> SymbolizeNativeStack(void* const* addresses, int count,
     // A return address points after its call, possibly at the next line or function: look up
     // the call itself. Only an interrupted instruction (a signal's frame) is exact.
     if (i > 0 || !first_is_exact) --address;
-    frames.push_back(Symbolizer::Get().Symbolize(address));
+    for (StackFrame& frame : Symbolizer::Get().Symbolize(address)) {
+      frames.push_back(std::move(frame));
+    }
   }
   return frames;
 }
