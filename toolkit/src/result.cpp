@@ -127,8 +127,13 @@ void PrintSurveyTable(std::ostream& os, const Result& r) {
     std::string variable = message;
     if (absl::StartsWith(variable, "data race on ")) variable = variable.substr(13);
     variable = variable.substr(0, variable.find(": "));
+    // File names without their directories: the report above has the full paths.
+    auto base = [](const std::string& location) {
+      const std::size_t slash = location.rfind('/');
+      return slash == std::string::npos ? location : location.substr(slash + 1);
+    };
     rows.push_back({absl::StrCat(i + 1), absl::StrCat(race.runs), variable,
-                    absl::StrCat(race.earlier_location, " / ", race.later_location),
+                    absl::StrCat(base(race.earlier_location), " / ", base(race.later_location)),
                     absl::StrCat("schedule ", race.iteration + 1), race.schedule_path});
   }
   std::vector<std::size_t> width(rows[0].size(), 0);
