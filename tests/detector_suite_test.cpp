@@ -9,7 +9,10 @@
 // Lines are recorded by the bodies as they run, as `lines[i] = __LINE__ + 1;` just above the
 // access: the numbers then follow any edit of this file, and clang-format cannot separate them
 // from the access they name. Reads are written out at the access (`x.load()`) rather than in a
-// helper: a report names the line that called the shared<T> accessor, which would be the helper's.
+// read helper: a report names the line that called the shared<T> accessor, which would be the
+// helper's. Where a buggy program and its correct twin differ only in one synchronization, they
+// are one function with a flag (or a template parameter), called from both TESTs; it records the
+// lines of its own accesses, which the correct twin ignores.
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -18,6 +21,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -92,172 +96,147 @@ void ExpectSilent(const std::function<void()>& body) {
   EXPECT_EQ(r.schedules, kCorrectRuns) << r;
 }
 
+// Runs `body` as two tasks, `name`-1 and `name`-2, and joins them.
+void RunTwice(const std::string& name, const std::function<void()>& body) {
+  auto first = weave::spawn(name + "-1", body);
+  auto second = weave::spawn(name + "-2", body);
+  first.join();
+  second.join();
+}
+
+// Runs a task "writer" and a task "reader", in that order, and joins them.
+void WriterAndReader(const std::function<void()>& writer, const std::function<void()>& reader) {
+  auto w = weave::spawn("writer", writer);
+  auto r = weave::spawn("reader", reader);
+  w.join();
+  r.join();
+}
+
 // --- 1. lost update --------------------------------------------------------------------------
+
+// Two tasks increment a counter, under a mutex or (the bug) not.
+void IncrementTwice(bool under_mutex, std::vector<int>& lines) {
+  weave::mutex m{"m"};
+  weave::shared<int> counter{0, "counter"};
+  RunTwice("incrementer", [&] {
+    std::unique_lock lock(m, std::defer_lock);
+    if (under_mutex) lock.lock();
+    lines[0] = lines[1] = __LINE__ + 1;
+    counter = counter + 1;
+  });
+  if (under_mutex) {
+    EXPECT_EQ(counter.load(), 2);
+  }
+}
 
 TEST(DetectorSuite, LostUpdateIsARace) {
   std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    weave::shared<int> counter{0, "counter"};
-    auto increment = [&] {
-      lines[0] = lines[1] = __LINE__ + 1;
-      counter = counter + 1;
-    };
-    auto a = weave::spawn("incrementer-1", increment);
-    auto b = weave::spawn("incrementer-2", increment);
-    a.join();
-    b.join();
-  });
+  ExpectFound(FailureKind::kDataRace, lines, [&] { IncrementTwice(/*under_mutex=*/false, lines); });
 }
 
 TEST(DetectorSuite, LostUpdateUnderAMutexIsSilent) {
-  ExpectSilent([] {
-    weave::mutex m{"m"};
-    weave::shared<int> counter{0, "counter"};
-    auto increment = [&] {
-      std::scoped_lock lock(m);
-      counter = counter + 1;
-    };
-    auto a = weave::spawn("incrementer-1", increment);
-    auto b = weave::spawn("incrementer-2", increment);
-    a.join();
-    b.join();
-    EXPECT_EQ(counter.load(), 2);
-  });
+  std::vector<int> lines(2);
+  ExpectSilent([&] { IncrementTwice(/*under_mutex=*/true, lines); });
 }
 
 // --- 2. check-then-act -----------------------------------------------------------------------
 // Whichever task checks second, its check of the flag is unordered with the other's setting of
 // it: that pair is always the first race.
 
+// Two tasks initialize a value once, checking a flag under a mutex or (the bug) not.
+void InitializeTwice(bool under_mutex, std::vector<int>& lines) {
+  weave::mutex m{"m"};
+  weave::shared<bool> initialized{false, "initialized"};
+  weave::shared<int> value{0, "value"};
+  RunTwice("initializer", [&] {
+    std::unique_lock lock(m, std::defer_lock);
+    if (under_mutex) lock.lock();
+    lines[0] = __LINE__ + 1;
+    if (!initialized) {
+      lines[1] = __LINE__ + 1;
+      initialized = true;
+      value = 42;
+    }
+  });
+  EXPECT_EQ(value.load(), 42);
+}
+
 TEST(DetectorSuite, CheckThenActIsARace) {
   std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    weave::shared<bool> initialized{false, "initialized"};
-    weave::shared<int> value{0, "value"};
-    auto init = [&] {
-      lines[0] = __LINE__ + 1;
-      if (!initialized) {
-        lines[1] = __LINE__ + 1;
-        initialized = true;
-        value = 42;
-      }
-    };
-    auto a = weave::spawn("initializer-1", init);
-    auto b = weave::spawn("initializer-2", init);
-    a.join();
-    b.join();
-  });
+  ExpectFound(FailureKind::kDataRace, lines,
+              [&] { InitializeTwice(/*under_mutex=*/false, lines); });
 }
 
 TEST(DetectorSuite, CheckThenActUnderAMutexIsSilent) {
-  ExpectSilent([] {
-    weave::mutex m{"m"};
-    weave::shared<bool> initialized{false, "initialized"};
-    weave::shared<int> value{0, "value"};
-    auto init = [&] {
-      std::scoped_lock lock(m);
-      if (!initialized) {
-        initialized = true;
-        value = 42;
-      }
-    };
-    auto a = weave::spawn("initializer-1", init);
-    auto b = weave::spawn("initializer-2", init);
-    a.join();
-    b.join();
-    EXPECT_EQ(value.load(), 42);
-  });
+  std::vector<int> lines(2);
+  ExpectSilent([&] { InitializeTwice(/*under_mutex=*/true, lines); });
 }
 
 // --- 3. double-checked locking ---------------------------------------------------------------
 // The unlocked first check of a plain flag races with the locked write of it.
 
-TEST(DetectorSuite, DoubleCheckedLockingWithAPlainFlagIsARace) {
-  std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    weave::mutex m{"m"};
-    weave::shared<bool> ready{false, "ready"};
-    weave::shared<int> payload{0, "payload"};
-    auto get = [&] {
-      lines[0] = __LINE__ + 1;
-      if (!ready) {
-        std::scoped_lock lock(m);
-        if (!ready) {
-          payload = 42;
-          lines[1] = __LINE__ + 1;
-          ready = true;
-        }
+// Two tasks get a payload made once under a mutex, checking `Flag` first without the lock.
+template <class Flag>
+void DoubleCheckedLocking(std::vector<int>& lines) {
+  weave::mutex m{"m"};
+  Flag ready{false, "ready"};
+  weave::shared<int> payload{0, "payload"};
+  RunTwice("getter", [&] {
+    lines[0] = __LINE__ + 1;
+    if (!ready.load()) {
+      std::scoped_lock lock(m);
+      if (!ready.load()) {
+        payload = 42;
+        lines[1] = __LINE__ + 1;
+        ready.store(true);
       }
-      static_cast<void>(payload.load());
-    };
-    auto a = weave::spawn("getter-1", get);
-    auto b = weave::spawn("getter-2", get);
-    a.join();
-    b.join();
+    }
+    EXPECT_EQ(payload.load(), 42);
   });
 }
 
+TEST(DetectorSuite, DoubleCheckedLockingWithAPlainFlagIsARace) {
+  std::vector<int> lines(2);
+  ExpectFound(FailureKind::kDataRace, lines,
+              [&] { DoubleCheckedLocking<weave::shared<bool>>(lines); });
+}
+
 TEST(DetectorSuite, DoubleCheckedLockingWithAnAtomicFlagIsSilent) {
-  ExpectSilent([] {
-    weave::mutex m{"m"};
-    weave::atomic<bool> ready{false, "ready"};
-    weave::shared<int> payload{0, "payload"};
-    auto get = [&] {
-      if (!ready.load(std::memory_order_seq_cst)) {
-        std::scoped_lock lock(m);
-        if (!ready.load(std::memory_order_seq_cst)) {
-          payload = 42;
-          ready.store(true, std::memory_order_seq_cst);
-        }
-      }
-      EXPECT_EQ(payload.load(), 42);
-    };
-    auto a = weave::spawn("getter-1", get);
-    auto b = weave::spawn("getter-2", get);
-    a.join();
-    b.join();
-  });
+  std::vector<int> lines(2);
+  ExpectSilent([&] { DoubleCheckedLocking<weave::atomic<bool>>(lines); });
 }
 
 // --- 4. publication without synchronization --------------------------------------------------
 // The reader's spin on a plain flag races with the writer's setting of it (before the payload
 // is even read).
 
+// The writer publishes a payload by setting `Flag`; the reader spins on it, then reads.
+template <class Flag>
+void PublishThroughAFlag(std::vector<int>& lines) {
+  weave::shared<int> payload{0, "payload"};
+  Flag flag{false, "flag"};
+  WriterAndReader(
+      [&] {
+        payload = 42;
+        lines[0] = __LINE__ + 1;
+        flag.store(true);
+      },
+      [&] {
+        lines[1] = __LINE__ + 1;
+        while (!flag.load()) weave::this_task::yield();
+        EXPECT_EQ(payload.load(), 42);
+      });
+}
+
 TEST(DetectorSuite, PublishingThroughAPlainFlagIsARace) {
   std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    weave::shared<int> payload{0, "payload"};
-    weave::shared<bool> flag{false, "flag"};
-    auto writer = weave::spawn("writer", [&] {
-      payload = 42;
-      lines[0] = __LINE__ + 1;
-      flag = true;
-    });
-    auto reader = weave::spawn("reader", [&] {
-      lines[1] = __LINE__ + 1;
-      while (!flag) weave::this_task::yield();
-      static_cast<void>(payload.load());
-    });
-    writer.join();
-    reader.join();
-  });
+  ExpectFound(FailureKind::kDataRace, lines,
+              [&] { PublishThroughAFlag<weave::shared<bool>>(lines); });
 }
 
 TEST(DetectorSuite, PublishingThroughAnAtomicFlagIsSilent) {
-  ExpectSilent([] {
-    weave::shared<int> payload{0, "payload"};
-    weave::atomic<bool> flag{false, "flag"};
-    auto writer = weave::spawn("writer", [&] {
-      payload = 42;
-      flag.store(true);
-    });
-    auto reader = weave::spawn("reader", [&] {
-      while (!flag.load()) weave::this_task::yield();
-      EXPECT_EQ(payload.load(), 42);
-    });
-    writer.join();
-    reader.join();
-  });
+  std::vector<int> lines(2);
+  ExpectSilent([&] { PublishThroughAFlag<weave::atomic<bool>>(lines); });
 }
 
 // --- 5. message passing over an atomic flag --------------------------------------------------
@@ -267,18 +246,17 @@ TEST(DetectorSuite, ReadingThePayloadWithoutWaitingForTheAtomicFlagIsARace) {
   ExpectFound(FailureKind::kDataRace, lines, [&] {
     weave::shared<int> payload{0, "payload"};
     weave::atomic<bool> flag{false, "flag"};
-    auto writer = weave::spawn("writer", [&] {
-      lines[0] = __LINE__ + 1;
-      payload = 42;
-      flag.store(true);
-    });
-    auto reader = weave::spawn("reader", [&] {
-      lines[1] = __LINE__ + 1;
-      static_cast<void>(payload.load());
-      static_cast<void>(flag.load());  // too late to order anything
-    });
-    writer.join();
-    reader.join();
+    WriterAndReader(
+        [&] {
+          lines[0] = __LINE__ + 1;
+          payload = 42;
+          flag.store(true);
+        },
+        [&] {
+          lines[1] = __LINE__ + 1;
+          static_cast<void>(payload.load());
+          static_cast<void>(flag.load());  // too late to order anything
+        });
   });
 }
 
@@ -286,17 +264,16 @@ TEST(DetectorSuite, MessagePassingOverAnAtomicFlagIsSilent) {
   ExpectSilent([] {
     weave::shared<int> payload{0, "payload"};
     weave::atomic<bool> flag{false, "flag"};
-    auto writer = weave::spawn("writer", [&] {
-      payload = 42;
-      flag.store(true);
-    });
-    auto reader = weave::spawn("reader", [&] {
-      if (flag.load()) {
-        EXPECT_EQ(payload.load(), 42);
-      }
-    });
-    writer.join();
-    reader.join();
+    WriterAndReader(
+        [&] {
+          payload = 42;
+          flag.store(true);
+        },
+        [&] {
+          if (flag.load()) {
+            EXPECT_EQ(payload.load(), 42);
+          }
+        });
   });
 }
 
@@ -307,15 +284,11 @@ TEST(DetectorSuite, WritingUnderASharedLockIsARace) {
   ExpectFound(FailureKind::kDataRace, lines, [&] {
     weave::shared_mutex rw{"rw"};
     weave::shared<int> data{0, "data"};
-    auto write = [&] {
+    RunTwice("writer", [&] {
       std::shared_lock lock(rw);  // the bug: shared, so both writers hold it at once
       lines[0] = lines[1] = __LINE__ + 1;
       data = data + 1;
-    };
-    auto a = weave::spawn("writer-1", write);
-    auto b = weave::spawn("writer-2", write);
-    a.join();
-    b.join();
+    });
   });
 }
 
@@ -341,96 +314,78 @@ TEST(DetectorSuite, WritersUnderAnExclusiveLockAndReadersUnderASharedLockAreSile
 
 // --- 7. channel handoff ----------------------------------------------------------------------
 
+// The writer hands a payload over a channel to the reader, then (the bug) writes it again.
+void ChannelHandoff(bool write_after_sending, std::vector<int>& lines) {
+  weave::channel<int> ch{1, "handoff"};
+  weave::shared<int> payload{0, "payload"};
+  WriterAndReader(
+      [&] {
+        payload = 1;
+        ch.send(0);
+        lines[0] = __LINE__ + 1;
+        if (write_after_sending) payload = 2;  // the receiver may be reading it
+      },
+      [&] {
+        ch.receive();
+        lines[1] = __LINE__ + 1;
+        const int seen = payload.load();
+        if (!write_after_sending) {
+          EXPECT_EQ(seen, 1);
+        }
+      });
+}
+
 TEST(DetectorSuite, WritingThePayloadAfterSendingItIsARace) {
   std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    weave::channel<int> ch{1, "handoff"};
-    weave::shared<int> payload{0, "payload"};
-    auto writer = weave::spawn("writer", [&] {
-      payload = 1;
-      ch.send(0);
-      lines[0] = __LINE__ + 1;
-      payload = 2;  // the bug: the receiver may be reading it
-    });
-    auto reader = weave::spawn("reader", [&] {
-      ch.receive();
-      lines[1] = __LINE__ + 1;
-      static_cast<void>(payload.load());
-    });
-    writer.join();
-    reader.join();
-  });
+  ExpectFound(FailureKind::kDataRace, lines,
+              [&] { ChannelHandoff(/*write_after_sending=*/true, lines); });
 }
 
 TEST(DetectorSuite, ChannelHandoffIsSilent) {
-  ExpectSilent([] {
-    weave::channel<int> ch{1, "handoff"};
-    weave::shared<int> payload{0, "payload"};
-    auto writer = weave::spawn("writer", [&] {
-      payload = 1;
-      ch.send(0);
-    });
-    auto reader = weave::spawn("reader", [&] {
-      ch.receive();
-      EXPECT_EQ(payload.load(), 1);
-    });
-    writer.join();
-    reader.join();
-  });
+  std::vector<int> lines(2);
+  ExpectSilent([&] { ChannelHandoff(/*write_after_sending=*/false, lines); });
 }
 
 // --- 8. condition variable handoff -----------------------------------------------------------
 
+// The writer hands a payload to the reader under a mutex and a condition variable, then (the
+// bug) writes it again outside the lock.
+void ConditionVariableHandoff(bool write_after_notifying, std::vector<int>& lines) {
+  weave::mutex m{"m"};
+  weave::condition_variable cv{"cv"};
+  weave::shared<int> payload{0, "payload"};
+  weave::shared<bool> ready{false, "ready"};
+  WriterAndReader(
+      [&] {
+        {
+          std::scoped_lock lock(m);
+          payload = 1;
+          ready = true;
+        }
+        cv.notify_one();
+        lines[0] = __LINE__ + 1;
+        if (write_after_notifying) payload = 2;  // outside the lock
+      },
+      [&] {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return ready.load(); });
+        lines[1] = __LINE__ + 1;
+        const int seen = payload.load();
+        if (!write_after_notifying) {
+          EXPECT_EQ(seen, 1);
+        }
+      });
+}
+
 TEST(DetectorSuite, WritingThePayloadOutsideTheLockAfterNotifyingIsARace) {
   std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    weave::mutex m{"m"};
-    weave::condition_variable cv{"cv"};
-    weave::shared<int> payload{0, "payload"};
-    weave::shared<bool> ready{false, "ready"};
-    auto writer = weave::spawn("writer", [&] {
-      {
-        std::scoped_lock lock(m);
-        payload = 1;
-        ready = true;
-      }
-      cv.notify_one();
-      lines[0] = __LINE__ + 1;
-      payload = 2;  // the bug: outside the lock
-    });
-    auto reader = weave::spawn("reader", [&] {
-      std::unique_lock lock(m);
-      cv.wait(lock, [&] { return ready.load(); });
-      lines[1] = __LINE__ + 1;
-      static_cast<void>(payload.load());
-    });
-    writer.join();
-    reader.join();
-  });
+  ExpectFound(FailureKind::kDataRace, lines,
+              [&] { ConditionVariableHandoff(/*write_after_notifying=*/true, lines); });
 }
 
 TEST(DetectorSuite, ConditionVariableHandoffIsSilent) {
-  ExpectSilent([] {
-    weave::mutex m{"m"};
-    weave::condition_variable cv{"cv"};
-    weave::shared<int> payload{0, "payload"};
-    weave::shared<bool> ready{false, "ready"};
-    auto writer = weave::spawn("writer", [&] {
-      {
-        std::scoped_lock lock(m);
-        payload = 1;
-        ready = true;
-      }
-      cv.notify_one();
-    });
-    auto reader = weave::spawn("reader", [&] {
-      std::unique_lock lock(m);
-      cv.wait(lock, [&] { return ready.load(); });
-      EXPECT_EQ(payload.load(), 1);
-    });
-    writer.join();
-    reader.join();
-  });
+  std::vector<int> lines(2);
+  ExpectSilent([&] { ConditionVariableHandoff(/*write_after_notifying=*/false, lines); });
 }
 
 // --- 9. join ---------------------------------------------------------------------------------
@@ -458,45 +413,47 @@ TEST(DetectorSuite, ReadingTheChildsResultAfterJoiningIsSilent) {
   });
 }
 
-// --- 10. lock-order inversion, two locks -----------------------------------------------------
-// The report names, for each edge of the cycle, where the second lock was asked for.
+// --- 10-12. lock-order inversion -------------------------------------------------------------
+// The report names, for each edge of the cycle, where the second lock was asked for: the line
+// recorded by TakeInOrder, once per task.
+
+// Spawns one task per pair of `orders`, which takes the pair's locks in that order (holding
+// `gate` around both, when there is one), and joins them all. lines[i] is where task i asks for
+// its second lock.
+void TakeInOrder(const std::vector<std::pair<weave::mutex*, weave::mutex*>>& orders,
+                 weave::mutex* gate, std::vector<int>& lines) {
+  std::vector<weave::join_handle> tasks;
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    const auto [first, second] = orders[i];
+    const std::string name = first->name() + "-then-" + second->name();
+    tasks.push_back(weave::spawn(name, [&lines, gate, first, second, i] {
+      std::unique_lock<weave::mutex> held_gate;
+      if (gate != nullptr) held_gate = std::unique_lock(*gate);
+      std::scoped_lock held_first(*first);
+      lines[i] = __LINE__ + 1;
+      std::scoped_lock held_second(*second);
+    }));
+  }
+  for (weave::join_handle& task : tasks) task.join();
+}
 
 TEST(DetectorSuite, TwoLocksTakenInOppositeOrdersAreAPotentialDeadlock) {
   std::vector<int> lines(2);
   ExpectFound(FailureKind::kPotentialDeadlock, lines, [&] {
     weave::mutex a{"a"};
     weave::mutex b{"b"};
-    auto t1 = weave::spawn("a-then-b", [&] {
-      std::scoped_lock la(a);
-      lines[0] = __LINE__ + 1;
-      std::scoped_lock lb(b);
-    });
-    auto t2 = weave::spawn("b-then-a", [&] {
-      std::scoped_lock lb(b);
-      lines[1] = __LINE__ + 1;
-      std::scoped_lock la(a);
-    });
-    t1.join();
-    t2.join();
+    TakeInOrder({{&a, &b}, {&b, &a}}, /*gate=*/nullptr, lines);
   });
 }
 
 TEST(DetectorSuite, TwoLocksTakenInOneOrderAreSilent) {
-  ExpectSilent([] {
+  std::vector<int> lines(2);
+  ExpectSilent([&] {
     weave::mutex a{"a"};
     weave::mutex b{"b"};
-    auto a_then_b = [&] {
-      std::scoped_lock la(a);
-      std::scoped_lock lb(b);
-    };
-    auto t1 = weave::spawn("a-then-b-1", a_then_b);
-    auto t2 = weave::spawn("a-then-b-2", a_then_b);
-    t1.join();
-    t2.join();
+    TakeInOrder({{&a, &b}, {&a, &b}}, /*gate=*/nullptr, lines);
   });
 }
-
-// --- 11. lock-order inversion, three locks ---------------------------------------------------
 
 TEST(DetectorSuite, ThreeLocksTakenInACycleAreAPotentialDeadlock) {
   std::vector<int> lines(3);
@@ -504,51 +461,20 @@ TEST(DetectorSuite, ThreeLocksTakenInACycleAreAPotentialDeadlock) {
     weave::mutex a{"a"};
     weave::mutex b{"b"};
     weave::mutex c{"c"};
-    auto t1 = weave::spawn("a-then-b", [&] {
-      std::scoped_lock first(a);
-      lines[0] = __LINE__ + 1;
-      std::scoped_lock second(b);
-    });
-    auto t2 = weave::spawn("b-then-c", [&] {
-      std::scoped_lock first(b);
-      lines[1] = __LINE__ + 1;
-      std::scoped_lock second(c);
-    });
-    auto t3 = weave::spawn("c-then-a", [&] {
-      std::scoped_lock first(c);
-      lines[2] = __LINE__ + 1;
-      std::scoped_lock second(a);
-    });
-    t1.join();
-    t2.join();
-    t3.join();
+    TakeInOrder({{&a, &b}, {&b, &c}, {&c, &a}}, /*gate=*/nullptr, lines);
   });
 }
 
 TEST(DetectorSuite, ThreeLocksTakenInOneGlobalOrderAreSilent) {
-  ExpectSilent([] {
+  std::vector<int> lines(3);
+  ExpectSilent([&] {
     weave::mutex a{"a"};
     weave::mutex b{"b"};
     weave::mutex c{"c"};
-    auto t1 = weave::spawn("a-then-b", [&] {
-      std::scoped_lock first(a);
-      std::scoped_lock second(b);
-    });
-    auto t2 = weave::spawn("b-then-c", [&] {
-      std::scoped_lock first(b);
-      std::scoped_lock second(c);
-    });
-    auto t3 = weave::spawn("a-then-c", [&] {
-      std::scoped_lock first(a);
-      std::scoped_lock second(c);
-    });
-    t1.join();
-    t2.join();
-    t3.join();
+    TakeInOrder({{&a, &b}, {&b, &c}, {&a, &c}}, /*gate=*/nullptr, lines);
   });
 }
 
-// --- 12. a gate lock -------------------------------------------------------------------------
 // Opposite orders under a common gate lock cannot deadlock: only one task is ever inside.
 
 TEST(DetectorSuite, OppositeOrdersWithoutAGateLockAreAPotentialDeadlock) {
@@ -556,229 +482,187 @@ TEST(DetectorSuite, OppositeOrdersWithoutAGateLockAreAPotentialDeadlock) {
   ExpectFound(FailureKind::kPotentialDeadlock, lines, [&] {
     weave::mutex a{"a"};
     weave::mutex b{"b"};
-    auto t1 = weave::spawn("a-then-b", [&] {
-      std::scoped_lock la(a);
-      lines[0] = __LINE__ + 1;
-      std::scoped_lock lb(b);
-    });
-    auto t2 = weave::spawn("b-then-a", [&] {
-      std::scoped_lock lb(b);
-      lines[1] = __LINE__ + 1;
-      std::scoped_lock la(a);
-    });
-    t1.join();
-    t2.join();
+    TakeInOrder({{&a, &b}, {&b, &a}}, /*gate=*/nullptr, lines);
   });
 }
 
 TEST(DetectorSuite, OppositeOrdersUnderAGateLockAreSilent) {
-  ExpectSilent([] {
+  std::vector<int> lines(2);
+  ExpectSilent([&] {
     weave::mutex gate{"gate"};
     weave::mutex a{"a"};
     weave::mutex b{"b"};
-    auto t1 = weave::spawn("a-then-b", [&] {
-      std::scoped_lock lg(gate);
-      std::scoped_lock la(a);
-      std::scoped_lock lb(b);
-    });
-    auto t2 = weave::spawn("b-then-a", [&] {
-      std::scoped_lock lg(gate);
-      std::scoped_lock lb(b);
-      std::scoped_lock la(a);
-    });
-    t1.join();
-    t2.join();
+    TakeInOrder({{&a, &b}, {&b, &a}}, &gate, lines);
   });
 }
 
-// --- 13. semaphore handoff -------------------------------------------------------------------
+// --- 13, 15. semaphore and promise/future handoff --------------------------------------------
+
+// The writer writes a payload, then calls `publish`; the reader calls `wait`, then reads the
+// payload, unless (the bug) it reads the payload first.
+void Handoff(bool read_before_waiting, const std::function<void()>& publish,
+             const std::function<void()>& wait, std::vector<int>& lines) {
+  weave::shared<int> payload{0, "payload"};
+  WriterAndReader(
+      [&] {
+        lines[0] = __LINE__ + 1;
+        payload = 1;
+        publish();
+      },
+      [&] {
+        if (read_before_waiting) {
+          lines[1] = __LINE__ + 1;
+          static_cast<void>(payload.load());
+        }
+        wait();
+        if (!read_before_waiting) {
+          EXPECT_EQ(payload.load(), 1);
+        }
+      });
+}
 
 TEST(DetectorSuite, ReadingBeforeAcquiringTheSemaphoreIsARace) {
   std::vector<int> lines(2);
   ExpectFound(FailureKind::kDataRace, lines, [&] {
     weave::binary_semaphore published{0, "published"};
-    weave::shared<int> payload{0, "payload"};
-    auto writer = weave::spawn("writer", [&] {
-      lines[0] = __LINE__ + 1;
-      payload = 1;
-      published.release();
-    });
-    auto reader = weave::spawn("reader", [&] {
-      lines[1] = __LINE__ + 1;
-      static_cast<void>(payload.load());  // the bug: before the acquire
-      published.acquire();
-    });
-    writer.join();
-    reader.join();
+    Handoff(
+        /*read_before_waiting=*/true, [&] { published.release(); }, [&] { published.acquire(); },
+        lines);
   });
 }
 
 TEST(DetectorSuite, SemaphoreHandoffIsSilent) {
-  ExpectSilent([] {
-    weave::binary_semaphore published{0, "published"};
-    weave::shared<int> payload{0, "payload"};
-    auto writer = weave::spawn("writer", [&] {
-      payload = 1;
-      published.release();
-    });
-    auto reader = weave::spawn("reader", [&] {
-      published.acquire();
-      EXPECT_EQ(payload.load(), 1);
-    });
-    writer.join();
-    reader.join();
-  });
-}
-
-// --- 14. latch -------------------------------------------------------------------------------
-
-TEST(DetectorSuite, ReadingTheSlotsWithoutWaitingOnTheLatchIsARace) {
   std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    weave::latch done{2, "done"};
-    std::array<weave::shared<int>, 2> slots{{{0, "slot-0"}, {0, "slot-1"}}};
-    auto work = [&](int i) {
-      lines[0] = __LINE__ + 1;
-      slots[i] = i + 1;
-      done.count_down();
-    };
-    auto w0 = weave::spawn("worker-0", [&] { work(0); });
-    auto w1 = weave::spawn("worker-1", [&] { work(1); });
-    for (const weave::shared<int>& slot : slots) {
-      lines[1] = __LINE__ + 1;
-      static_cast<void>(slot.load());  // the bug: no done.wait() first
-    }
-    w0.join();
-    w1.join();
+  ExpectSilent([&] {
+    weave::binary_semaphore published{0, "published"};
+    Handoff(
+        /*read_before_waiting=*/false, [&] { published.release(); }, [&] { published.acquire(); },
+        lines);
   });
 }
-
-TEST(DetectorSuite, ReadingTheSlotsAfterWaitingOnTheLatchIsSilent) {
-  ExpectSilent([] {
-    weave::latch done{2, "done"};
-    std::array<weave::shared<int>, 2> slots{{{0, "slot-0"}, {0, "slot-1"}}};
-    auto work = [&](int i) {
-      slots[i] = i + 1;
-      done.count_down();
-    };
-    auto w0 = weave::spawn("worker-0", [&] { work(0); });
-    auto w1 = weave::spawn("worker-1", [&] { work(1); });
-    done.wait();
-    EXPECT_EQ(slots[0].load() + slots[1].load(), 3);
-    w0.join();
-    w1.join();
-  });
-}
-
-// --- 15. promise/future handoff --------------------------------------------------------------
 
 TEST(DetectorSuite, ReadingBeforeTheFutureIsReadyIsARace) {
   std::vector<int> lines(2);
   ExpectFound(FailureKind::kDataRace, lines, [&] {
     weave::promise<void> published{"published"};
     weave::future<void> ready = published.get_future();
-    weave::shared<int> payload{0, "payload"};
-    auto writer = weave::spawn("writer", [&] {
-      lines[0] = __LINE__ + 1;
-      payload = 1;
-      published.set_value();
-    });
-    auto reader = weave::spawn("reader", [&] {
-      lines[1] = __LINE__ + 1;
-      static_cast<void>(payload.load());  // the bug: before ready.get()
-      ready.get();
-    });
-    writer.join();
-    reader.join();
+    Handoff(
+        /*read_before_waiting=*/true, [&] { published.set_value(); }, [&] { ready.get(); }, lines);
   });
 }
 
 TEST(DetectorSuite, PromiseFutureHandoffIsSilent) {
-  ExpectSilent([] {
+  std::vector<int> lines(2);
+  ExpectSilent([&] {
     weave::promise<void> published{"published"};
     weave::future<void> ready = published.get_future();
-    weave::shared<int> payload{0, "payload"};
-    auto writer = weave::spawn("writer", [&] {
-      payload = 1;
-      published.set_value();
-    });
-    auto reader = weave::spawn("reader", [&] {
-      ready.get();
-      EXPECT_EQ(payload.load(), 1);
-    });
-    writer.join();
-    reader.join();
+    Handoff(
+        /*read_before_waiting=*/false, [&] { published.set_value(); }, [&] { ready.get(); }, lines);
   });
+}
+
+// --- 14. latch -------------------------------------------------------------------------------
+
+// Two workers fill a slot each and count the latch down; the body reads the slots after waiting
+// on the latch, or (the bug) without waiting.
+void FillSlots(bool wait_on_the_latch, std::vector<int>& lines) {
+  weave::latch done{2, "done"};
+  std::array<weave::shared<int>, 2> slots{{{0, "slot-0"}, {0, "slot-1"}}};
+  auto work = [&](int i) {
+    lines[0] = __LINE__ + 1;
+    slots[i] = i + 1;
+    done.count_down();
+  };
+  auto w0 = weave::spawn("worker-0", [&] { work(0); });
+  auto w1 = weave::spawn("worker-1", [&] { work(1); });
+  if (wait_on_the_latch) done.wait();
+  int sum = 0;
+  for (const weave::shared<int>& slot : slots) {
+    lines[1] = __LINE__ + 1;
+    sum += slot.load();
+  }
+  if (wait_on_the_latch) {
+    EXPECT_EQ(sum, 3);
+  }
+  w0.join();
+  w1.join();
+}
+
+TEST(DetectorSuite, ReadingTheSlotsWithoutWaitingOnTheLatchIsARace) {
+  std::vector<int> lines(2);
+  ExpectFound(FailureKind::kDataRace, lines,
+              [&] { FillSlots(/*wait_on_the_latch=*/false, lines); });
+}
+
+TEST(DetectorSuite, ReadingTheSlotsAfterWaitingOnTheLatchIsSilent) {
+  std::vector<int> lines(2);
+  ExpectSilent([&] { FillSlots(/*wait_on_the_latch=*/true, lines); });
 }
 
 // --- 16. annotated plain memory on OS threads ------------------------------------------------
 
+// Two threads increment a plain int, announced to weave, under a mutex or (the bug) not.
+void AnnotatedIncrementsOnTwoThreads(bool under_mutex, std::vector<int>& lines) {
+  weave::mutex m{"m"};
+  int x = 0;
+  auto increment = [&] {
+    std::unique_lock lock(m, std::defer_lock);
+    if (under_mutex) lock.lock();
+    lines[0] = lines[1] = __LINE__ + 1;
+    weave::write(&x, "x");
+    ++x;
+  };
+  weave::thread a = weave::thread::named("incrementer-1", increment);
+  weave::thread b = weave::thread::named("incrementer-2", increment);
+  a.join();
+  b.join();
+  if (under_mutex) {
+    weave::read(&x, "x");
+    EXPECT_EQ(x, 2);
+  }
+}
+
 TEST(DetectorSuite, AnnotatedIncrementsOnTwoThreadsAreARace) {
   std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    int x = 0;
-    auto increment = [&] {
-      lines[0] = lines[1] = __LINE__ + 1;
-      weave::write(&x, "x");
-      ++x;
-    };
-    weave::thread a = weave::thread::named("incrementer-1", increment);
-    weave::thread b = weave::thread::named("incrementer-2", increment);
-    a.join();
-    b.join();
-  });
+  ExpectFound(FailureKind::kDataRace, lines,
+              [&] { AnnotatedIncrementsOnTwoThreads(/*under_mutex=*/false, lines); });
 }
 
 TEST(DetectorSuite, AnnotatedIncrementsOnTwoThreadsUnderAMutexAreSilent) {
-  ExpectSilent([] {
-    weave::mutex m{"m"};
-    int x = 0;
-    auto increment = [&] {
-      std::scoped_lock lock(m);
-      weave::write(&x, "x");
-      ++x;
-    };
-    weave::thread a = weave::thread::named("incrementer-1", increment);
-    weave::thread b = weave::thread::named("incrementer-2", increment);
-    a.join();
-    b.join();
-    weave::read(&x, "x");
-    EXPECT_EQ(x, 2);
-  });
+  std::vector<int> lines(2);
+  ExpectSilent([&] { AnnotatedIncrementsOnTwoThreads(/*under_mutex=*/true, lines); });
 }
 
 // --- 17. coroutine tasks ---------------------------------------------------------------------
 
+// Two coroutine tasks increment a counter, under a mutex or (the bug) not.
+void TwoCoroutineTasksIncrement(bool under_mutex, std::vector<int>& lines) {
+  weave::mutex m{"m"};
+  weave::shared<int> counter{0, "counter"};
+  auto increment = [&]() -> weave::task<> {
+    std::unique_lock<weave::mutex> lock;
+    if (under_mutex) lock = co_await m.co_lock();
+    lines[0] = lines[1] = __LINE__ + 1;
+    counter = counter + 1;
+  };
+  auto a = weave::co_spawn("incrementer-1", increment());
+  auto b = weave::co_spawn("incrementer-2", increment());
+  a.join();
+  b.join();
+  if (under_mutex) {
+    EXPECT_EQ(counter.load(), 2);
+  }
+}
+
 TEST(DetectorSuite, TwoCoroutineTasksIncrementingAreARace) {
   std::vector<int> lines(2);
-  ExpectFound(FailureKind::kDataRace, lines, [&] {
-    weave::shared<int> counter{0, "counter"};
-    auto increment = [&]() -> weave::task<> {
-      lines[0] = lines[1] = __LINE__ + 1;
-      counter = counter + 1;
-      co_return;
-    };
-    auto a = weave::co_spawn("incrementer-1", increment());
-    auto b = weave::co_spawn("incrementer-2", increment());
-    a.join();
-    b.join();
-  });
+  ExpectFound(FailureKind::kDataRace, lines,
+              [&] { TwoCoroutineTasksIncrement(/*under_mutex=*/false, lines); });
 }
 
 TEST(DetectorSuite, TwoCoroutineTasksIncrementingUnderAMutexAreSilent) {
-  ExpectSilent([] {
-    weave::mutex m{"m"};
-    weave::shared<int> counter{0, "counter"};
-    auto increment = [&]() -> weave::task<> {
-      auto lock = co_await m.co_lock();
-      counter = counter + 1;
-    };
-    auto a = weave::co_spawn("incrementer-1", increment());
-    auto b = weave::co_spawn("incrementer-2", increment());
-    a.join();
-    b.join();
-    EXPECT_EQ(counter.load(), 2);
-  });
+  std::vector<int> lines(2);
+  ExpectSilent([&] { TwoCoroutineTasksIncrement(/*under_mutex=*/true, lines); });
 }
 
 // --- 18. sleeping is not synchronization -----------------------------------------------------
@@ -787,17 +671,16 @@ TEST(DetectorSuite, SleepingBeforeReadingIsARace) {
   std::vector<int> lines(2);
   ExpectFound(FailureKind::kDataRace, lines, [&] {
     weave::shared<int> data{0, "data"};
-    auto writer = weave::spawn("writer", [&] {
-      lines[0] = __LINE__ + 1;
-      data = 1;
-    });
-    auto reader = weave::spawn("reader", [&] {
-      weave::this_task::sleep_for(1s);  // the writer is surely done by now: not to the detector
-      lines[1] = __LINE__ + 1;
-      static_cast<void>(data.load());
-    });
-    writer.join();
-    reader.join();
+    WriterAndReader(
+        [&] {
+          lines[0] = __LINE__ + 1;
+          data = 1;
+        },
+        [&] {
+          weave::this_task::sleep_for(1s);  // the writer is surely done by now: not to the detector
+          lines[1] = __LINE__ + 1;
+          static_cast<void>(data.load());
+        });
   });
 }
 
@@ -805,16 +688,15 @@ TEST(DetectorSuite, WaitingOnAnEventBeforeReadingIsSilent) {
   ExpectSilent([] {
     weave::event written{"written"};
     weave::shared<int> data{0, "data"};
-    auto writer = weave::spawn("writer", [&] {
-      data = 1;
-      written.set();
-    });
-    auto reader = weave::spawn("reader", [&] {
-      written.wait();
-      EXPECT_EQ(data.load(), 1);
-    });
-    writer.join();
-    reader.join();
+    WriterAndReader(
+        [&] {
+          data = 1;
+          written.set();
+        },
+        [&] {
+          written.wait();
+          EXPECT_EQ(data.load(), 1);
+        });
   });
 }
 
@@ -827,20 +709,19 @@ TEST(DetectorSuite, SurveyModeReportsEachDistinctRaceOnceAndExploresEverySchedul
   const weave::Result r = weave::explore(o, [&] {
     weave::shared<int> x{0, "x"};
     weave::shared<int> y{0, "y"};
-    auto writer = weave::spawn("writer", [&] {
-      lines[0] = __LINE__ + 1;
-      x = 1;
-      lines[1] = __LINE__ + 1;
-      y = 1;
-    });
-    auto reader = weave::spawn("reader", [&] {
-      lines[2] = __LINE__ + 1;
-      static_cast<void>(x.load());
-      lines[3] = __LINE__ + 1;
-      static_cast<void>(y.load());
-    });
-    writer.join();
-    reader.join();
+    WriterAndReader(
+        [&] {
+          lines[0] = __LINE__ + 1;
+          x = 1;
+          lines[1] = __LINE__ + 1;
+          y = 1;
+        },
+        [&] {
+          lines[2] = __LINE__ + 1;
+          static_cast<void>(x.load());
+          lines[3] = __LINE__ + 1;
+          static_cast<void>(y.load());
+        });
   });
   ASSERT_FALSE(r.ok()) << r;
   EXPECT_EQ(r.failure().kind, FailureKind::kDataRace) << r;
@@ -882,10 +763,7 @@ TEST(DetectorSuite, ASuppressionByVariableNameSilencesItsRace) {
 TEST(DetectorSuite, ASuppressionByFunctionNameSilencesItsRace) {
   auto body = [] {
     weave::shared<int> counter{0, "counter"};
-    auto a = weave::spawn("incrementer-1", [&] { RacyIncrement(counter); });
-    auto b = weave::spawn("incrementer-2", [&] { RacyIncrement(counter); });
-    a.join();
-    b.join();
+    RunTwice("incrementer", [&] { RacyIncrement(counter); });
   };
   weave::Options o = Runs(kBuggyRuns);
   const weave::Result reported = weave::explore(o, body);
@@ -901,11 +779,7 @@ TEST(DetectorSuite, TurningRaceDetectionOffSilencesARace) {
   o.detect_races = false;
   const weave::Result r = weave::explore(o, [] {
     weave::shared<int> counter{0, "counter"};
-    auto increment = [&] { counter = counter + 1; };
-    auto a = weave::spawn("incrementer-1", increment);
-    auto b = weave::spawn("incrementer-2", increment);
-    a.join();
-    b.join();
+    RunTwice("incrementer", [&] { counter = counter + 1; });
   });
   EXPECT_TRUE(r.ok()) << r;
 }
@@ -913,19 +787,11 @@ TEST(DetectorSuite, TurningRaceDetectionOffSilencesARace) {
 TEST(DetectorSuite, TurningLockOrderDetectionOffLeavesOnlyRealDeadlocks) {
   weave::Options o = Runs(kBuggyRuns);
   o.detect_lock_order = false;
-  const weave::Result r = weave::explore(o, [] {
+  std::vector<int> lines(2);
+  const weave::Result r = weave::explore(o, [&] {
     weave::mutex a{"a"};
     weave::mutex b{"b"};
-    auto t1 = weave::spawn("a-then-b", [&] {
-      std::scoped_lock la(a);
-      std::scoped_lock lb(b);
-    });
-    auto t2 = weave::spawn("b-then-a", [&] {
-      std::scoped_lock lb(b);
-      std::scoped_lock la(a);
-    });
-    t1.join();
-    t2.join();
+    TakeInOrder({{&a, &b}, {&b, &a}}, /*gate=*/nullptr, lines);
   });
   // Some schedules really deadlock (each task holding its first lock); those may still fail.
   if (!r.ok()) {
@@ -937,10 +803,7 @@ TEST(DetectorSuite, TurningLockOrderDetectionOffLeavesOnlyRealDeadlocks) {
 TEST(DetectorSuite, TheSameSeedReportsTheSameRaceByteForByte) {
   auto body = [] {
     weave::shared<int> data{0, "data"};
-    auto writer = weave::spawn("writer", [&] { data = 1; });
-    auto reader = weave::spawn("reader", [&] { static_cast<void>(data.load()); });
-    writer.join();
-    reader.join();
+    WriterAndReader([&] { data = 1; }, [&] { static_cast<void>(data.load()); });
   };
   weave::Options o = Runs(kBuggyRuns);
   o.seed = 12345;

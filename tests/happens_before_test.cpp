@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,25 @@ constexpr std::int64_t kRuns = 2000;
 
 // A tracked read whose value does not matter (the race variants).
 void Read(const weave::shared<int>& variable) { static_cast<void>(variable.load()); }
+
+// A producer task writes a payload and then calls `publish`, or (the race variants) calls
+// `publish` first and writes after; the body calls `observe`, then reads the payload. Only the
+// edge from `publish` to `observe` can order the write before the read.
+void Handoff(bool write_before_publishing, const std::function<void()>& publish,
+             const std::function<void()>& observe) {
+  weave::shared<int> data{0, "data"};
+  auto producer = weave::spawn("producer", [&] {
+    if (write_before_publishing) data = 1;
+    publish();
+    if (!write_before_publishing) data = 1;
+  });
+  observe();
+  const int seen = data.load();
+  if (write_before_publishing) {
+    EXPECT_EQ(seen, 1);
+  }
+  producer.join();
+}
 
 // --- spawn and join --------------------------------------------------------------------------
 
@@ -71,33 +91,29 @@ TEST(JoinHappensBefore, ReadingBeforeTheJoinRacesWithTheChild) {
 
 // --- mutex -----------------------------------------------------------------------------------
 
-TEST(MutexHappensBefore, AnUnlockHappensBeforeTheNextLock) {
-  EXPECT_WEAVE_OK(Runs(kRuns), [] {
-    weave::mutex m{"m"};
-    weave::shared<int> data{0, "data"};
-    auto writer = weave::spawn("writer", [&] {
-      std::scoped_lock lock(m);
-      data = 1;
-    });
-    {
-      std::scoped_lock lock(m);
-      Read(data);
-    }
-    writer.join();
+// A writer task writes under the mutex; the body reads under it too, or (the race) without it.
+void WriteUnderTheLockThenRead(bool read_under_lock) {
+  weave::mutex m{"m"};
+  weave::shared<int> data{0, "data"};
+  auto writer = weave::spawn("writer", [&] {
+    std::scoped_lock lock(m);
+    data = 1;
   });
+  {
+    std::unique_lock lock(m, std::defer_lock);
+    if (read_under_lock) lock.lock();
+    Read(data);
+  }
+  writer.join();
+}
+
+TEST(MutexHappensBefore, AnUnlockHappensBeforeTheNextLock) {
+  EXPECT_WEAVE_OK(Runs(kRuns), [] { WriteUnderTheLockThenRead(/*read_under_lock=*/true); });
 }
 
 TEST(MutexHappensBefore, ReadingWithoutTheLockRacesWithAWriteUnderIt) {
-  FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
-    weave::mutex m{"m"};
-    weave::shared<int> data{0, "data"};
-    auto writer = weave::spawn("writer", [&] {
-      std::scoped_lock lock(m);
-      data = 1;
-    });
-    Read(data);
-    writer.join();
-  });
+  FailureOf(FailureKind::kDataRace, Runs(kRuns),
+            [] { WriteUnderTheLockThenRead(/*read_under_lock=*/false); });
 }
 
 TEST(MutexHappensBefore, ASuccessfulTryLockAndTimedLockAcquireLikeLock) {
@@ -271,28 +287,14 @@ TEST(ConditionVariableHappensBefore, ATimedOutWaitGetsNoEdgeFromAnEarlierNotify)
 TEST(SemaphoreHappensBefore, AReleaseHappensBeforeTheAcquireThatFollows) {
   EXPECT_WEAVE_OK(Runs(kRuns), [] {
     weave::binary_semaphore ready{0, "ready"};
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      data = 1;
-      ready.release();
-    });
-    ready.acquire();
-    EXPECT_EQ(data.load(), 1);
-    producer.join();
+    Handoff(/*write_before_publishing=*/true, [&] { ready.release(); }, [&] { ready.acquire(); });
   });
 }
 
 TEST(SemaphoreHappensBefore, AWriteAfterTheReleaseRacesWithTheAcquirer) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::binary_semaphore ready{0, "ready"};
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      ready.release();
-      data = 1;
-    });
-    ready.acquire();
-    Read(data);
-    producer.join();
+    Handoff(/*write_before_publishing=*/false, [&] { ready.release(); }, [&] { ready.acquire(); });
   });
 }
 
@@ -341,14 +343,7 @@ TEST(LatchHappensBefore, EveryCountDownHappensBeforeTheWaitReturns) {
 TEST(LatchHappensBefore, AWriteAfterTheCountDownRacesWithTheWaiter) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::latch done{1, "done"};
-    weave::shared<int> data{0, "data"};
-    auto worker = weave::spawn("worker", [&] {
-      done.count_down();
-      data = 1;
-    });
-    done.wait();
-    Read(data);
-    worker.join();
+    Handoff(/*write_before_publishing=*/false, [&] { done.count_down(); }, [&] { done.wait(); });
   });
 }
 
@@ -373,14 +368,8 @@ TEST(LatchHappensBefore, ArriveAndWaitAndTryWaitOrderEveryArrivalBeforeTheDepart
 TEST(LatchHappensBefore, AWriteAfterArriveAndWaitRacesWithTheOtherParticipant) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::latch meet{2, "meet"};
-    weave::shared<int> data{0, "data"};
-    auto other = weave::spawn("other", [&] {
-      meet.arrive_and_wait();
-      data = 1;
-    });
-    meet.arrive_and_wait();
-    Read(data);
-    other.join();
+    auto arrive_and_wait = [&] { meet.arrive_and_wait(); };
+    Handoff(/*write_before_publishing=*/false, arrive_and_wait, arrive_and_wait);
   });
 }
 
@@ -407,14 +396,8 @@ TEST(BarrierHappensBefore, EveryArrivalHappensBeforeTheCompletionAndEveryDepartu
 TEST(BarrierHappensBefore, AWriteAfterArrivingRacesWithTheOtherParticipant) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::barrier sync{2};
-    weave::shared<int> data{0, "data"};
-    auto other = weave::spawn("other", [&] {
-      sync.arrive_and_wait();
-      data = 1;
-    });
-    sync.arrive_and_wait();
-    Read(data);
-    other.join();
+    auto arrive_and_wait = [&] { sync.arrive_and_wait(); };
+    Handoff(/*write_before_publishing=*/false, arrive_and_wait, arrive_and_wait);
   });
 }
 
@@ -443,28 +426,22 @@ TEST(BarrierHappensBefore, ALateDepartureDoesNotAcquireTheNextPhasesArrivals) {
 TEST(AtomicHappensBefore, AStoreHappensBeforeTheLoadThatSeesIt) {
   EXPECT_WEAVE_OK(Runs(kRuns), [] {
     weave::atomic<bool> flag{false, "flag"};
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      data = 1;
-      flag.store(true);
-    });
-    while (!flag.load()) weave::this_task::yield();
-    EXPECT_EQ(data.load(), 1);
-    producer.join();
+    Handoff(
+        /*write_before_publishing=*/true, [&] { flag.store(true); },
+        [&] {
+          while (!flag.load()) weave::this_task::yield();
+        });
   });
 }
 
 TEST(AtomicHappensBefore, AWriteAfterTheStoreRacesWithTheLoader) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::atomic<bool> flag{false, "flag"};
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      flag.store(true);
-      data = 1;
-    });
-    while (!flag.load()) weave::this_task::yield();
-    Read(data);
-    producer.join();
+    Handoff(
+        /*write_before_publishing=*/false, [&] { flag.store(true); },
+        [&] {
+          while (!flag.load()) weave::this_task::yield();
+        });
   });
 }
 
@@ -513,15 +490,13 @@ TEST(AtomicHappensBefore, AFailedCompareExchangePublishesNothing) {
 TEST(AtomicHappensBefore, AWaitThatReturnsAcquiresTheStoreItSaw) {
   EXPECT_WEAVE_OK(Runs(kRuns), [] {
     weave::atomic<bool> flag{false, "flag"};
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      data = 1;
-      flag.store(true);
-      flag.notify_one();
-    });
-    flag.wait(false);
-    EXPECT_EQ(data.load(), 1);
-    producer.join();
+    Handoff(
+        /*write_before_publishing=*/true,
+        [&] {
+          flag.store(true);
+          flag.notify_one();
+        },
+        [&] { flag.wait(false); });
   });
 }
 
@@ -530,42 +505,31 @@ TEST(AtomicHappensBefore, AWaitThatReturnsAcquiresTheStoreItSaw) {
 TEST(ChannelHappensBefore, ASendHappensBeforeTheReceiveOfItsValue) {
   EXPECT_WEAVE_OK(Runs(kRuns), [] {
     weave::channel<int> ch{1, "ch"};
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      data = 1;
-      ch.send(1);
-    });
-    EXPECT_EQ(ch.receive(), 1);
-    EXPECT_EQ(data.load(), 1);
-    producer.join();
+    Handoff(
+        /*write_before_publishing=*/true, [&] { ch.send(1); }, [&] { EXPECT_EQ(ch.receive(), 1); });
   });
 }
 
 TEST(ChannelHappensBefore, AWriteAfterTheSendRacesWithTheReceiver) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::channel<int> ch{1, "ch"};
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      ch.send(1);
-      data = 1;
-    });
-    ch.receive();
-    Read(data);
-    producer.join();
+    Handoff(
+        /*write_before_publishing=*/false, [&] { ch.send(1); },
+        [&] { EXPECT_EQ(ch.receive(), 1); });
   });
 }
 
 TEST(ChannelHappensBefore, TrySendAndTryReceiveOrderLikeSendAndReceive) {
   EXPECT_WEAVE_OK(Runs(kRuns), [] {
     weave::channel<int> ch{1, "ch"};
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      data = 1;
-      while (!ch.try_send(1)) weave::this_task::yield();
-    });
-    while (!ch.try_receive()) weave::this_task::yield();
-    EXPECT_EQ(data.load(), 1);
-    producer.join();
+    Handoff(
+        /*write_before_publishing=*/true,
+        [&] {
+          while (!ch.try_send(1)) weave::this_task::yield();
+        },
+        [&] {
+          while (!ch.try_receive()) weave::this_task::yield();
+        });
   });
 }
 
@@ -643,29 +607,21 @@ TEST(ChannelHappensBefore, AWithdrawnRendezvousSendOrdersNothing) {
 TEST(ChannelHappensBefore, CloseHappensBeforeAReceiveThatFindsTheChannelClosed) {
   EXPECT_WEAVE_OK(Runs(kRuns), [] {
     weave::channel<int> ch{weave::channel<int>::kUnbounded, "ch"};
-    weave::shared<int> data{0, "data"};
-    auto closer = weave::spawn("closer", [&] {
-      data = 1;
-      ch.close();
-    });
-    EXPECT_EQ(ch.receive(), std::nullopt);
-    EXPECT_EQ(data.load(), 1);
-    EXPECT_EQ(ch.try_receive(), std::nullopt);
-    closer.join();
+    Handoff(
+        /*write_before_publishing=*/true, [&] { ch.close(); },
+        [&] {
+          EXPECT_EQ(ch.receive(), std::nullopt);
+          EXPECT_EQ(ch.try_receive(), std::nullopt);
+        });
   });
 }
 
 TEST(ChannelHappensBefore, AWriteAfterCloseRacesWithTheReceiverThatFindsItClosed) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::channel<int> ch{weave::channel<int>::kUnbounded, "ch"};
-    weave::shared<int> data{0, "data"};
-    auto closer = weave::spawn("closer", [&] {
-      ch.close();
-      data = 1;
-    });
-    EXPECT_EQ(ch.receive(), std::nullopt);
-    Read(data);
-    closer.join();
+    Handoff(
+        /*write_before_publishing=*/false, [&] { ch.close(); },
+        [&] { EXPECT_EQ(ch.receive(), std::nullopt); });
   });
 }
 
@@ -694,14 +650,11 @@ TEST(EventHappensBefore, SetHappensBeforeAWaitThatReturnsBecauseItIsSet) {
 TEST(EventHappensBefore, AWriteAfterSetRacesWithTheWaiter) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::event ready{"ready"};
-    weave::shared<int> data{0, "data"};
-    auto setter = weave::spawn("setter", [&] {
-      ready.set();
-      data = 1;
-    });
-    while (!ready.is_set()) weave::this_task::yield();
-    Read(data);
-    setter.join();
+    Handoff(
+        /*write_before_publishing=*/false, [&] { ready.set(); },
+        [&] {
+          while (!ready.is_set()) weave::this_task::yield();
+        });
   });
 }
 
@@ -728,14 +681,7 @@ TEST(FutureHappensBefore, AWriteAfterSetValueRacesWithGet) {
   FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
     weave::promise<void> p{"done"};
     weave::future<void> f = p.get_future();
-    weave::shared<int> data{0, "data"};
-    auto producer = weave::spawn("producer", [&] {
-      p.set_value();
-      data = 1;
-    });
-    f.get();
-    Read(data);
-    producer.join();
+    Handoff(/*write_before_publishing=*/false, [&] { p.set_value(); }, [&] { f.get(); });
   });
 }
 
