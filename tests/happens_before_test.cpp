@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "test_support.hpp"
@@ -828,6 +830,135 @@ TEST(LockOrderHooks, AConditionVariableWaitHoldsItsMutexAgainAfterTheRelock) {
     waiter.join();
     std::scoped_lock outer(n);
     std::scoped_lock inner(m);  // n, then m
+  });
+}
+
+TEST(LockOrderHooks, ALockHeldSharedIsNoGate) {
+  // Both tasks hold g, but shared: they can be inside together and deadlock on a and b.
+  FailureOf(FailureKind::kPotentialDeadlock, Runs(kRuns), [] {
+    weave::shared_mutex g{"g"};
+    weave::mutex a{"a"};
+    weave::mutex b{"b"};
+    weave::spawn("a-then-b", [&] {
+      std::shared_lock lg(g);
+      std::scoped_lock la(a);
+      std::scoped_lock lb(b);
+    }).join();
+    std::shared_lock lg(g);
+    std::scoped_lock lb(b);
+    std::scoped_lock la(a);
+  });
+}
+
+TEST(LockOrderHooks, ALockHeldExclusivelyAroundBothOrdersIsAGate) {
+  EXPECT_WEAVE_OK(Runs(kRuns), [] {
+    weave::shared_mutex g{"g"};
+    weave::mutex a{"a"};
+    weave::mutex b{"b"};
+    weave::spawn("a-then-b", [&] {
+      std::unique_lock lg(g);
+      std::scoped_lock la(a);
+      std::scoped_lock lb(b);
+    }).join();
+    std::unique_lock lg(g);
+    std::scoped_lock lb(b);
+    std::scoped_lock la(a);
+  });
+}
+
+TEST(LockOrderHooks, TakingALockAlreadyHeldAgainOrdersNothing) {
+  // Holding s (shared) and a, a task takes s shared again: no "a -> s" order, so another task's
+  // "s -> a" closes no cycle.
+  EXPECT_WEAVE_OK(Runs(kRuns), [] {
+    weave::shared_mutex s{"s"};
+    weave::mutex a{"a"};
+    weave::spawn("s-a-s", [&] {
+      std::shared_lock first(s);
+      std::scoped_lock la(a);
+      std::shared_lock again(s);
+    }).join();
+    std::unique_lock ls(s);
+    std::scoped_lock la(a);
+  });
+}
+
+TEST(LockOrderHooks, ManyLocksInOneGlobalOrderStayCheap) {
+  // 40 locks, every pair taken in ascending order: 780 edges and no cycle. Looking for cycles
+  // must not enumerate the paths of such a graph (that took seconds, and read as a stall).
+  constexpr int kLocks = 40;
+  EXPECT_WEAVE_OK(Runs(3), [] {
+    std::vector<std::unique_ptr<weave::mutex>> locks;
+    for (int i = 0; i < kLocks; ++i) locks.push_back(std::make_unique<weave::mutex>());
+    for (int i = 0; i < kLocks; ++i) {
+      for (int j = i + 1; j < kLocks; ++j) {
+        std::scoped_lock first(*locks[static_cast<std::size_t>(i)]);
+        std::scoped_lock second(*locks[static_cast<std::size_t>(j)]);
+      }
+    }
+  });
+}
+
+// Accounts built before the exploration (a fixture's): their mutexes are declared at one place
+// and created outside every run, yet each is a lock of its own in the graph.
+struct Account {
+  weave::mutex m;
+  int balance = 0;
+};
+
+TEST(LockOrderHooks, LocksCreatedOutsideTheRunAreStillToldApart) {
+  Account alice;
+  Account bob;
+  FailureOf(FailureKind::kPotentialDeadlock, Runs(kRuns), [&] {
+    auto transfer = [](Account& from, Account& to) {
+      std::scoped_lock first(from.m);
+      std::scoped_lock second(to.m);
+    };
+    weave::spawn("alice->bob", [&] { transfer(alice, bob); }).join();
+    transfer(bob, alice);
+  });
+}
+
+TEST(ConditionVariableHappensBefore, ANotifyThatWakesNobodyOrdersNothing) {
+  FailureOf(FailureKind::kDataRace, Runs(kRuns), [] {
+    weave::mutex m{"m"};
+    weave::condition_variable cv{"cv"};
+    weave::shared<int> data{0, "data"};
+    bool ready = false;  // under m
+    auto early = weave::spawn("early", [&] {
+      data = 1;         // not under m
+      cv.notify_all();  // in the schedules where nobody waits yet, this orders nothing
+    });
+    auto waiter = weave::spawn("waiter", [&] {
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return ready; });
+      EXPECT_GE(data.load(), 0);
+    });
+    {
+      std::scoped_lock lock(m);
+      ready = true;
+    }
+    cv.notify_all();
+    waiter.join();
+    early.join();
+  });
+}
+
+TEST(ChannelHappensBefore, AnItemLeftFromAnEarlierRunOrdersNothing) {
+  // The channel outlives each run and keeps one item across it: the receive of that item must not
+  // take the clock of this run's send.
+  weave::channel<int> ch{8, "ch"};
+  EXPECT_WEAVE_OK(Runs(200), [&] {
+    weave::shared<int> data{0, "data"};
+    if (ch.size() == 0) ASSERT_TRUE(ch.try_send(0));  // the first run leaves one item behind
+    auto sender = weave::spawn("sender", [&] {
+      data = 1;
+      ch.send(1);
+    });
+    sender.join();
+    ASSERT_TRUE(ch.receive().has_value());  // the old item: ordered by the join anyway
+    EXPECT_EQ(data.load(), 1);
+    ASSERT_TRUE(ch.receive().has_value());
+    ASSERT_TRUE(ch.try_send(0));  // leave one for the next run
   });
 }
 

@@ -27,7 +27,9 @@ void condition_variable::ReportWaitWithoutLock(const weave::source_location& whe
 void condition_variable::notify_one(weave::source_location /*where*/) {
   if (!detail::InSimulation()) return;
   detail::SchedulingPoint(detail::Operation::kNotify, this);
-  detail::HappensBeforeRelease(*this);  // the waiter it wakes happens after it
+  // The waiter it wakes happens after it. A notify that wakes nobody orders nothing: published
+  // anyway, it would order a later waiter after it and hide a race.
+  if (!waiters_.empty()) detail::HappensBeforeRelease(*this);
   if (waiters_.size() > 1) {
     // The standard does not say which waiter wakes: explore it.
     detail::WakeAt(waiters_, detail::Choose(waiters_.size()));
@@ -39,7 +41,7 @@ void condition_variable::notify_one(weave::source_location /*where*/) {
 void condition_variable::notify_all(weave::source_location /*where*/) {
   if (!detail::InSimulation()) return;
   detail::SchedulingPoint(detail::Operation::kNotify, this);
-  detail::HappensBeforeRelease(*this);
+  if (!waiters_.empty()) detail::HappensBeforeRelease(*this);
   detail::WakeAll(waiters_);
 }
 

@@ -194,10 +194,11 @@ void Simulation::HappensBeforeSend(const SyncObject& object) {
   current_->clock.Tick(current_->id);
 }
 
-void Simulation::HappensBeforeReceive(const SyncObject& object) {
+void Simulation::HappensBeforeReceive(const SyncObject& object, std::size_t queued) {
   if (!detect_races_ || aborting_) return;
   std::deque<VectorClock>& queue = races_.Messages(ObjectId(object));
-  if (queue.empty()) return;  // the message was queued before the detector saw it (never)
+  // The clocks are those of the newest items; older ones were queued before this run saw them.
+  if (queue.size() < queued) return;
   current_->clock.Join(queue.front());
   queue.pop_front();
 }
@@ -222,8 +223,8 @@ void HappensBeforeAcquireIn(Simulation& sim, const SyncObject& object, ClockSlot
 void HappensBeforeSendIn(Simulation& sim, const SyncObject& object) {
   sim.HappensBeforeSend(object);
 }
-void HappensBeforeReceiveIn(Simulation& sim, const SyncObject& object) {
-  sim.HappensBeforeReceive(object);
+void HappensBeforeReceiveIn(Simulation& sim, const SyncObject& object, std::size_t queued) {
+  sim.HappensBeforeReceive(object, queued);
 }
 void HappensBeforeUnsendIn(Simulation& sim, const SyncObject& object) {
   sim.HappensBeforeUnsend(object);
@@ -250,6 +251,7 @@ void Simulation::CheckAccess(bool write, const SyncObject* variable, const void*
   const std::uint64_t index = ++access_index_;
   if (index == capture_access_) [[unlikely]] {
     CaptureNativeStack(captured_stack_);
+    captured_task_ = current_->id;
   }
   VariableState* state;
   if (variable != nullptr) {
@@ -287,6 +289,18 @@ void Simulation::CheckAccess(bool write, const SyncObject* variable, const void*
 
 void Simulation::OnRace(const SyncObject* variable, const VariableState& state,
                         const AccessRecord& earlier, const AccessRecord& later) {
+  auto site = [](const AccessRecord& a) {
+    return a.file != nullptr ? std::pair<const void*, std::uint32_t>{a.file, a.line}
+                             : std::pair<const void*, std::uint32_t>{a.pc, 0};
+  };
+  const RaceSites sites = std::minmax(site(earlier), site(later));
+  if (auto known = known_races_.find(sites); known != known_races_.end()) {
+    if (known->second.empty()) return;  // suppressed
+    if (options_.survey) {
+      if (races_this_run_.insert(known->second).second) ++race_runs_[known->second];
+      return;
+    }
+  }
   RaceReport r;
   if (variable != nullptr) {
     r.variable = DescribeObject(ObjectId(*variable));
@@ -319,8 +333,10 @@ void Simulation::OnRace(const SyncObject* variable, const VariableState& state,
   r.key = std::min(r.earlier_location, r.later_location) + " / " +
           std::max(r.earlier_location, r.later_location);
   if (Suppressed(r.variable_name, r.later_stack) || Suppressed(r.variable_name, r.earlier_stack)) {
+    known_races_[sites].clear();
     return;
   }
+  known_races_[sites] = r.key;
   if (!options_.survey) {
     failing_race_ = r;
     ReportFailure(FailureKind::kDataRace, RaceMessage(r), RaceDetails(r), later_frame.where,
@@ -354,7 +370,17 @@ std::int32_t Simulation::CountInstance(const weave::source_location& where) {
 }
 
 void SyncObject::CountInstance() {
-  if (Simulation* sim = t_simulation) instance_ = sim->CountInstance(declared_);
+  if (Simulation* sim = t_simulation) {
+    instance_ = sim->CountInstance(declared_);
+    instance_run_ = sim->run_serial();
+  }
+}
+
+std::int32_t Simulation::LockInstance(const SyncObject& lock) {
+  if (lock.instance_run_ == run_serial_) return lock.instance_;
+  // Created outside this run (a fixture's, a global, or left from an earlier run): number it by
+  // first use at its declaration site instead, apart from those counted at creation.
+  return -2 - instances_[{lock.declared_.file_name(), lock.declared_.line() | 0x80000000u}]++;
 }
 
 const std::string& Simulation::TaskDescription(TaskRecord& t) {
@@ -373,9 +399,11 @@ std::int32_t Simulation::LockNode(const SyncObject& lock) {
   std::string description(AV(ObjectKindName(lock.kind())));
   if (!lock.name().empty()) absl::StrAppend(&description, " '", lock.name(), "'");
   if (!declared.empty()) absl::StrAppend(&description, " declared at ", declared);
-  if (lock.instance() > 0) absl::StrAppend(&description, " (instance ", lock.instance(), ")");
-  const std::string key = absl::StrCat(AV(ObjectKindName(lock.kind())), "|", lock.name(), "|",
-                                       declared, "|", lock.instance());
+  const std::int32_t instance = LockInstance(lock);
+  if (instance > 0) absl::StrAppend(&description, " (instance ", instance, ")");
+  if (instance < -2) absl::StrAppend(&description, " (instance ", -2 - instance, " by first use)");
+  const std::string key =
+      absl::StrCat(AV(ObjectKindName(lock.kind())), "|", lock.name(), "|", declared, "|", instance);
   node = lock_order_.Node(key, description);
   lock_order_.SetNodeName(node, lock.name());
   // Short: the name says which lock it is; only unnamed locks need their declaration.
@@ -408,17 +436,17 @@ void Simulation::LockRequested(const SyncObject& lock) {
   }
 }
 
-void Simulation::LockAcquired(const SyncObject& lock) {
+void Simulation::LockAcquired(const SyncObject& lock, bool shared) {
   if (!detect_lock_order_ || aborting_) return;
-  current_->held_locks.push_back(LockNode(lock));
+  current_->held_locks.push_back({LockNode(lock), shared});
 }
 
 void Simulation::LockReleased(const SyncObject& lock) {
   if (!detect_lock_order_ || aborting_) return;
-  std::vector<std::int32_t>& held = current_->held_locks;
+  std::vector<LockOrderGraph::Held>& held = current_->held_locks;
   const std::int32_t node = LockNode(lock);
   for (std::size_t i = held.size(); i-- > 0;) {
-    if (held[i] == node) {
+    if (held[i].node == node) {
       held.erase(held.begin() + static_cast<std::ptrdiff_t>(i));
       return;
     }
@@ -440,8 +468,11 @@ void Simulation::ReportLockCycle(const LockOrderGraph::Cycle& cycle) {
   std::vector<std::string> task_names;
   for (std::int32_t e : cycle.edges) {
     absl::StrAppend(&path, lock_order_.Label(edges[e].from), " -> ");
-    if (std::find(task_names.begin(), task_names.end(), edges[e].first.task) == task_names.end()) {
-      task_names.push_back(edges[e].first.task);
+    for (const std::string* task : {&edges[e].first.task, &edges[e].second_task}) {
+      if (!task->empty() &&
+          std::find(task_names.begin(), task_names.end(), *task) == task_names.end()) {
+        task_names.push_back(*task);
+      }
     }
   }
   absl::StrAppend(&path, lock_order_.Label(edges[cycle.edges[0]].from));
@@ -473,8 +504,9 @@ void Simulation::ReportLockCycle(const LockOrderGraph::Cycle& cycle) {
   absl::StrAppend(&details,
                   "\nno lock is held around all of these acquisitions (such a gate lock would "
                   "make the order safe): tasks taking them at once can deadlock");
+  // Where the edge that closed the cycle was formed (the first: the current task's acquisition).
   SourcePosition where;
-  for (const StackFrame& f : stacks.back()) {
+  for (const StackFrame& f : stacks.front()) {
     if (f.where.known()) {
       where = f.where;
       break;
@@ -487,7 +519,9 @@ void Simulation::ReportLockCycle(const LockOrderGraph::Cycle& cycle) {
 }
 
 void LockRequestedIn(Simulation& sim, const SyncObject& lock) { sim.LockRequested(lock); }
-void LockAcquiredIn(Simulation& sim, const SyncObject& lock) { sim.LockAcquired(lock); }
+void LockAcquiredIn(Simulation& sim, const SyncObject& lock, bool shared) {
+  sim.LockAcquired(lock, shared);
+}
 void LockReleasedIn(Simulation& sim, const SyncObject& lock) { sim.LockReleased(lock); }
 
 // --- deadlock stacks

@@ -107,7 +107,8 @@ void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result&
 // access numbered `index`: the earlier access of a race, whose stack was not worth capturing at
 // every access.
 std::vector<StackFrame> CaptureAccessStack(const Options& options, const Schedule& schedule,
-                                           const std::function<void()>& body, std::uint64_t index) {
+                                           const std::function<void()>& body, std::uint64_t index,
+                                           TaskId task) {
   Options o = options;          // the options the schedule ran with
   o.detect_lock_order = false;  // not needed to reach the access, and it spans runs
   detail::ReplayStrategy replayer(schedule);
@@ -115,14 +116,15 @@ std::vector<StackFrame> CaptureAccessStack(const Options& options, const Schedul
   sim.set_capture_access(index);
   replayer.BeginRun();
   (void)sim.Run(body);
-  return sim.CapturedStack();
+  return sim.CapturedStack(task);
 }
 
 // Completes a race's report with the earlier access's full stack.
 void CompleteRaceReport(const Options& options, const Schedule& schedule,
                         const std::function<void()>& body, detail::RaceReport& race,
                         Failure& failure) {
-  std::vector<StackFrame> stack = CaptureAccessStack(options, schedule, body, race.earlier.index);
+  std::vector<StackFrame> stack =
+      CaptureAccessStack(options, schedule, body, race.earlier.index, race.earlier.task);
   if (!stack.empty()) race.earlier_stack = std::move(stack);
   failure.details = detail::RaceDetails(race);
 }
@@ -177,6 +179,9 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
   run_options.max_steps = schedule.max_steps;
   run_options.spurious_wakeups = schedule.spurious_wakeups;
   run_options.event_loop = schedule.event_loop;
+  // A replay reproduces one failure: a survey's schedule file stands for the race it was written
+  // for, which its replay then stops at (the first race of that run).
+  run_options.survey = false;
 
   detail::ObserverScope observers(run_options);
   const absl::Time start = absl::Now();

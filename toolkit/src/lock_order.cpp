@@ -15,7 +15,7 @@ constexpr std::size_t kMaxCycleLength = 8;
 
 std::int32_t LockOrderGraph::Node(const std::string& key, const std::string& description) {
   auto [it, inserted] = node_by_key_.try_emplace(key, static_cast<std::int32_t>(nodes_.size()));
-  if (inserted) nodes_.push_back({description, {}, description, {}});
+  if (inserted) nodes_.push_back({description, {}, description, {}, {}});
   return it->second;
 }
 
@@ -39,8 +39,28 @@ bool LockOrderGraph::Reportable(const std::vector<std::int32_t>& cycle) const {
 }
 
 void LockOrderGraph::FindCycles(std::int32_t edge, std::vector<Cycle>& found) {
-  // Depth-first search for paths from the edge's target back to its source.
+  // Depth-first search for paths from the edge's target back to its source, only through nodes
+  // from which the source can be reached at all (found first, in time linear in the graph): a
+  // graph with many edges but no cycle through this one costs no enumeration.
   const std::int32_t source = edges_[edge].from;
+  reaches_source_.assign(nodes_.size(), 0);
+  std::vector<std::int32_t> work{source};
+  reaches_source_[static_cast<std::size_t>(source)] = 1;
+  while (!work.empty()) {
+    const std::int32_t n = work.back();
+    work.pop_back();
+    for (std::int32_t e : nodes_[static_cast<std::size_t>(n)].in) {
+      const std::int32_t from = edges_[e].from;
+      if (reaches_source_[static_cast<std::size_t>(from)] == 0) {
+        reaches_source_[static_cast<std::size_t>(from)] = 1;
+        work.push_back(from);
+      }
+    }
+  }
+  if (reaches_source_[static_cast<std::size_t>(edges_[edge].to)] == 0) return;
+  // Cycles through the edge can still be many: a bounded number of steps finds the short ones.
+  constexpr int kMaxSteps = 100'000;
+  int steps = 0;
   std::vector<std::int32_t> path{edge};
   std::vector<std::int32_t> on_path{edges_[edge].to};
   struct Frame {
@@ -59,6 +79,8 @@ void LockOrderGraph::FindCycles(std::int32_t edge, std::vector<Cycle>& found) {
     }
     const std::int32_t e = out[f.next++];
     const std::int32_t to = edges_[e].to;
+    if (++steps > kMaxSteps) return;
+    if (reaches_source_[static_cast<std::size_t>(to)] == 0) continue;
     if (to == source) {
       path.push_back(e);
       if (Reportable(path)) {

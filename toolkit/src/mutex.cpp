@@ -58,7 +58,7 @@ detail::BlockingOperation::Outcome mutex::LockOperation::Attempt() {
   if (mutex_.owner_ == kNoTask) {
     mutex_.owner_ = me;
     acquired_ = true;
-    detail::LockAcquiredIn(sim, mutex_);
+    detail::LockAcquiredIn(sim, mutex_, /*shared=*/false);
     detail::HappensBeforeAcquireIn(sim, mutex_, detail::ClockSlot::kPrimary);
     return Outcome::kDone;
   }
@@ -85,7 +85,7 @@ bool mutex::try_lock(weave::source_location /*where*/) {
   if (owner_ != kNoTask) return false;
   owner_ = sim->current().id;
   // A try_lock never waits, so it orders no locks: the detector only learns that it is held.
-  detail::LockAcquiredIn(*sim, *this);
+  detail::LockAcquiredIn(*sim, *this, /*shared=*/false);
   detail::HappensBeforeAcquireIn(*sim, *this, detail::ClockSlot::kPrimary);
   return true;
 }

@@ -35,7 +35,7 @@ void shared_mutex::RequireSimulation(const char* what) const {
 }
 
 void shared_mutex::Acquired(bool shared) const {
-  detail::LockAcquired(*this);
+  detail::LockAcquired(*this, shared);
   // Writers publish to kPrimary, readers to kSecondary: a writer follows every earlier holder, a
   // reader only the earlier writers.
   detail::HappensBeforeAcquire(*this, detail::ClockSlot::kPrimary);

@@ -12,7 +12,10 @@
 //   weave::read(&hits, "hits");         // ...and each read
 //
 // Outside a simulation both do nothing. An access is checked at its address only: annotate a
-// struct's fields one by one (or the struct's address for all of it, consistently).
+// struct's fields one by one (or the struct's address for all of it, consistently). The address
+// names the variable for the whole run: memory freed and allocated again at the same address
+// (a node deleted by one task, a new one made by another) keeps the old history, and can be
+// reported as racing with it. Use weave::shared<T> for such objects.
 #pragma once
 
 #include <string_view>

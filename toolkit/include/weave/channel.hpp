@@ -282,7 +282,7 @@ class channel : public detail::SyncObject {
   // The race detector's edges of a receive that took the oldest item: its send happens before
   // the receive; on a rendezvous channel the receive also happens before that send returns.
   void Received() const {
-    detail::HappensBeforeReceive(*this);
+    detail::HappensBeforeReceive(*this, items_.size() + 1);  // called after the pop
     if (capacity_ == 0) detail::HappensBeforeRelease(*this, kReceiptSlot);
   }
   // A rendezvous send completes: the receipt of its value happens before the send returns.

@@ -72,8 +72,9 @@ struct Options {
   // --weave_detect_lock_order / WEAVE_DETECT_LOCK_ORDER. Default true.
   bool detect_lock_order = true;
   // Races and lock-order inversions not to report. An entry matches a variable or lock by its
-  // name, or a function on a reported stack by its qualified name or a trailing part of it
-  // ("Cache::get" matches "app::Cache::get(int)").
+  // name, or a function by its qualified name or a trailing part of it ("Cache::get" matches
+  // "app::Cache::get(int)"): for a race, a function on the later access's stack or the function
+  // that made the earlier access; for an inversion, a function on any acquisition's stack.
   // --weave_suppress / WEAVE_SUPPRESS: a comma-separated list. Default empty.
   std::vector<std::string> suppressions;
   // Survey mode: a data race does not stop the schedule or the exploration; every distinct race

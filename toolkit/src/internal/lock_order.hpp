@@ -43,6 +43,11 @@ class LockOrderGraph {
   struct Cycle {
     std::vector<std::int32_t> edges;  // indexes into edges(), in cycle order
   };
+  // A lock a task holds, and whether in shared mode (no gate: other sharers get in too).
+  struct Held {
+    std::int32_t node;
+    bool shared;
+  };
 
   // The node of the lock identified by `key` (kind, name, declaration site, instance), created
   // with `description` on first sight.
@@ -54,12 +59,13 @@ class LockOrderGraph {
   const std::string& Label(std::int32_t node) const { return nodes_[node].label; }
   void SetNodeLabel(std::int32_t node, std::string label) { nodes_[node].label = std::move(label); }
 
-  // A task holding `held` (node ids, in acquisition order) asks for `wanted`. Adds or updates the
-  // edges held[i] -> wanted. `formation` is called at most once, only when an edge is new (it
-  // captures the stack). Appends to `found` every cycle through a new or changed edge that is
-  // reportable and was not reported before.
+  // A task holding `held` (in acquisition order) asks for `wanted`. Adds or updates the edges
+  // held[i] -> wanted (none when it already holds `wanted`: asking again never waits for itself in
+  // an order another task could invert). `formation` is called at most once, only when an edge is
+  // new (it captures the stack). Appends to `found` every cycle through a new or changed edge that
+  // is reportable and was not reported before.
   template <class MakeFormation>
-  void Request(const std::vector<std::int32_t>& held, std::int32_t wanted, const std::string& task,
+  void Request(const std::vector<Held>& held, std::int32_t wanted, const std::string& task,
                MakeFormation&& formation, std::vector<Cycle>& found);
 
   const std::vector<Edge>& edges() const { return edges_; }
@@ -70,6 +76,7 @@ class LockOrderGraph {
     std::string name;
     std::string label;
     std::vector<std::int32_t> out;  // edge indexes
+    std::vector<std::int32_t> in;
   };
   void FindCycles(std::int32_t edge, std::vector<Cycle>& found);
   bool Reportable(const std::vector<std::int32_t>& cycle) const;
@@ -81,19 +88,24 @@ class LockOrderGraph {
   // Cycles already reported, by their sorted edge list.
   absl::flat_hash_set<std::string> reported_;
   std::vector<std::int32_t> scratch_gates_;
+  std::vector<char> reaches_source_;  // FindCycles' scratch, by node
 };
 
 template <class MakeFormation>
-void LockOrderGraph::Request(const std::vector<std::int32_t>& held, std::int32_t wanted,
+void LockOrderGraph::Request(const std::vector<Held>& held, std::int32_t wanted,
                              const std::string& task, MakeFormation&& formation,
                              std::vector<Cycle>& found) {
+  for (const Held& h : held) {
+    if (h.node == wanted) return;
+  }
   for (std::size_t i = 0; i < held.size(); ++i) {
-    const std::int32_t from = held[i];
-    if (from == wanted) continue;
-    // The gates of this formation: every other lock held.
+    const std::int32_t from = held[i].node;
+    // The gates of this formation: every other lock held exclusively.
     scratch_gates_.clear();
     for (std::size_t j = 0; j < held.size(); ++j) {
-      if (j != i && held[j] != wanted && held[j] != from) scratch_gates_.push_back(held[j]);
+      if (j != i && !held[j].shared && held[j].node != from) {
+        scratch_gates_.push_back(held[j].node);
+      }
     }
     std::sort(scratch_gates_.begin(), scratch_gates_.end());
     scratch_gates_.erase(std::unique(scratch_gates_.begin(), scratch_gates_.end()),
@@ -110,6 +122,7 @@ void LockOrderGraph::Request(const std::vector<std::int32_t>& held, std::int32_t
       e.first = formation();
       edges_.push_back(std::move(e));
       nodes_[from].out.push_back(it->second);
+      nodes_[wanted].in.push_back(it->second);
       FindCycles(it->second, found);
       continue;
     }

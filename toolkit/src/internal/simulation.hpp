@@ -91,7 +91,7 @@ struct TaskRecord {
   // Happens-before: this task's vector clock (race detection on). Its own entry is its epoch.
   VectorClock clock;
   // Lock order: the locks it holds, as lock-order graph nodes, in acquisition order.
-  std::vector<std::int32_t> held_locks;
+  std::vector<LockOrderGraph::Held> held_locks;
   // "3 'writer'", built when first needed in a run (lock-order reports).
   std::string description;
   // Native stack (return addresses) captured while blocked, for a deadlock report.
@@ -212,7 +212,7 @@ class Simulation {
   void HappensBeforeRelease(const SyncObject& object, ClockSlot slot);
   void HappensBeforeAcquire(const SyncObject& object, ClockSlot slot);
   void HappensBeforeSend(const SyncObject& object);
-  void HappensBeforeReceive(const SyncObject& object);
+  void HappensBeforeReceive(const SyncObject& object, std::size_t queued);
   void HappensBeforeUnsend(const SyncObject& object);
   // The current task joined finished task `id`: it happens after everything `id` did.
   void HappensAfterTask(TaskId id);
@@ -221,13 +221,16 @@ class Simulation {
   void CheckAccess(bool write, const SyncObject* variable, const void* address,
                    std::string_view name, const weave::source_location& where, const void* pc);
   void LockRequested(const SyncObject& lock);
-  void LockAcquired(const SyncObject& lock);
+  void LockAcquired(const SyncObject& lock, bool shared);
   void LockReleased(const SyncObject& lock);
   // Counts an object declared at `where` in this run; returns its instance number.
   std::int32_t CountInstance(const weave::source_location& where);
   // The capture run: record the stack of the access with this index (AccessRecord::index).
   void set_capture_access(std::uint64_t index) { capture_access_ = index; }
-  std::vector<StackFrame> CapturedStack() const { return UserFrames(captured_stack_); }
+  // The stack captured at that access, if task `task` made it (else the replay went elsewhere).
+  std::vector<StackFrame> CapturedStack(TaskId task) const {
+    return captured_task_ == task ? UserFrames(captured_stack_) : std::vector<StackFrame>{};
+  }
   // The race that failed the last run (not in survey mode), if any.
   std::optional<RaceReport> TakeRace() { return std::exchange(failing_race_, std::nullopt); }
   // Survey mode: the distinct races first seen in the last run.
@@ -279,6 +282,8 @@ class Simulation {
   // Detectors (detectors.cpp).
   std::int32_t ObjectId(const SyncObject& object) const;
   std::int32_t LockNode(const SyncObject& lock);
+  // The instance number that names `lock` in this run's lock-order nodes (see LockNode).
+  std::int32_t LockInstance(const SyncObject& lock);
   const std::string& TaskDescription(TaskRecord& t);
   void OnRace(const SyncObject* variable, const VariableState& state, const AccessRecord& earlier,
               const AccessRecord& later);
@@ -337,6 +342,12 @@ class Simulation {
   std::uint64_t access_index_ = 0;
   std::uint64_t capture_access_ = 0;  // 0: none
   std::vector<void*> captured_stack_;
+  TaskId captured_task_ = kNoTask;
+  // Races seen in this exploration by their code sites (program counters or source locations,
+  // without symbolizing): the full key, or "" when suppressed. A race met again costs a lookup.
+  using RaceSites =
+      std::pair<std::pair<const void*, std::uint32_t>, std::pair<const void*, std::uint32_t>>;
+  absl::flat_hash_map<RaceSites, std::string> known_races_;
   std::optional<RaceReport> failing_race_;
   std::vector<RaceReport> surveyed_races_;
   absl::flat_hash_map<std::string, std::int64_t> race_runs_;  // key -> runs that showed it

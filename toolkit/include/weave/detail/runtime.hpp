@@ -117,7 +117,7 @@ class SyncObject {
   const std::string& name() const { return name_; }
   // Where the object was declared, when its constructor was told (locks, shared<T>); else empty.
   const weave::source_location& declared() const { return declared_; }
-  // Among the objects declared at declared() since the current run began, this one's position
+  // Among the objects declared at declared() in the run that created it, this one's position
   // (0, 1, ...); -1 when it was created outside a run. With the declaration site it names a lock
   // the same way in every run of an exploration (the lock-order graph spans runs).
   std::int32_t instance() const { return instance_; }
@@ -144,6 +144,7 @@ class SyncObject {
   ObjectKind kind_;
   weave::source_location declared_;
   std::int32_t instance_ = -1;
+  std::uint64_t instance_run_ = 0;  // the run in which instance_ was counted
   friend class Simulation;
   // Called by id() when the object is first used in a run after having been used in an earlier
   // one (it outlived that run): drop waiters and owners that belonged to the earlier run.
@@ -194,7 +195,7 @@ enum class ClockSlot : std::uint8_t { kPrimary = 0, kSecondary = 1 };
 void HappensBeforeReleaseIn(Simulation& sim, const SyncObject& object, ClockSlot slot);
 void HappensBeforeAcquireIn(Simulation& sim, const SyncObject& object, ClockSlot slot);
 void HappensBeforeSendIn(Simulation& sim, const SyncObject& object);
-void HappensBeforeReceiveIn(Simulation& sim, const SyncObject& object);
+void HappensBeforeReceiveIn(Simulation& sim, const SyncObject& object, std::size_t queued);
 void HappensBeforeUnsendIn(Simulation& sim, const SyncObject& object);
 // The current task publishes all it has done so far to `object` (an unlock, a notify, an atomic
 // store, a semaphore release, a latch arrival, a promise set): whoever later acquires the same
@@ -210,11 +211,13 @@ inline void HappensBeforeAcquire(const SyncObject& object, ClockSlot slot = Cloc
 // A message on a FIFO channel: Send queues the sender's clock on `object`; Receive takes the
 // oldest queued clock and acquires it (the receiver happens after that message's send); Unsend
 // drops the newest (a send withdrawn after it was queued, as a rendezvous that timed out).
+// `queued` is how many items the channel held before the receive: items it held before the
+// detector saw them (queued outside a run or in an earlier one) have no clock and order nothing.
 inline void HappensBeforeSend(const SyncObject& object) {
   if (t_simulation != nullptr) HappensBeforeSendIn(*t_simulation, object);
 }
-inline void HappensBeforeReceive(const SyncObject& object) {
-  if (t_simulation != nullptr) HappensBeforeReceiveIn(*t_simulation, object);
+inline void HappensBeforeReceive(const SyncObject& object, std::size_t queued) {
+  if (t_simulation != nullptr) HappensBeforeReceiveIn(*t_simulation, object, queued);
 }
 inline void HappensBeforeUnsend(const SyncObject& object) {
   if (t_simulation != nullptr) HappensBeforeUnsendIn(*t_simulation, object);
@@ -236,13 +239,15 @@ void TrackedRawAccessIn(Simulation& sim, Operation op, const void* address, std:
 // even if this acquisition then waits forever. A plain try_lock never waits: it only calls
 // LockAcquired on success.
 void LockRequestedIn(Simulation& sim, const SyncObject& lock);
-void LockAcquiredIn(Simulation& sim, const SyncObject& lock);
+// `shared`: held in shared mode (lock_shared), which does not keep other sharers out, so it is no
+// gate lock for the locks taken under it.
+void LockAcquiredIn(Simulation& sim, const SyncObject& lock, bool shared);
 void LockReleasedIn(Simulation& sim, const SyncObject& lock);
 inline void LockRequested(const SyncObject& lock) {
   if (t_simulation != nullptr) LockRequestedIn(*t_simulation, lock);
 }
-inline void LockAcquired(const SyncObject& lock) {
-  if (t_simulation != nullptr) LockAcquiredIn(*t_simulation, lock);
+inline void LockAcquired(const SyncObject& lock, bool shared = false) {
+  if (t_simulation != nullptr) LockAcquiredIn(*t_simulation, lock, shared);
 }
 inline void LockReleased(const SyncObject& lock) {
   if (t_simulation != nullptr) LockReleasedIn(*t_simulation, lock);
