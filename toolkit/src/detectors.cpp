@@ -20,10 +20,35 @@ namespace weave::detail {
 // --- stacks
 // ---------------------------------------------------------------------------------------
 
+#if defined(__SANITIZE_THREAD__)
+#define WEAVE_THREAD_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEAVE_THREAD_SANITIZER 1
+#endif
+#endif
+
 void CaptureNativeStack(std::vector<void*>& out) {
   constexpr int kMaxFrames = 48;
   out.resize(kMaxFrames);
+#if defined(WEAVE_THREAD_SANITIZER)
+  // unw_backtrace's fast path keeps a cache per thread, freed by a thread-specific-data
+  // destructor; under ThreadSanitizer that destructor runs after the sanitizer has let go of the
+  // exiting thread (a weave::thread's) and crashes in its mutex interceptor. Step frame by frame
+  // instead: slower, and only ever done for reports.
+  unw_context_t context;
+  unw_cursor_t cursor;
+  int n = 0;
+  if (unw_getcontext(&context) == 0 && unw_init_local(&cursor, &context) == 0) {
+    while (n < kMaxFrames && unw_step(&cursor) > 0) {
+      unw_word_t ip = 0;
+      if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0) break;
+      out[static_cast<std::size_t>(n++)] = reinterpret_cast<void*>(ip);
+    }
+  }
+#else
   const int n = unw_backtrace(out.data(), kMaxFrames);
+#endif
   out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
