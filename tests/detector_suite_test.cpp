@@ -430,7 +430,9 @@ void TakeInOrder(const std::vector<std::pair<weave::mutex*, weave::mutex*>>& ord
                  weave::mutex* gate, std::vector<int>& lines) {
   std::vector<weave::join_handle> tasks;
   for (std::size_t i = 0; i < orders.size(); ++i) {
-    const auto [first, second] = orders[i];
+    // Not a structured binding: clang 14 cannot capture those in a lambda.
+    weave::mutex* first = orders[i].first;
+    weave::mutex* second = orders[i].second;
     const std::string name = first->name() + "-then-" + second->name();
     tasks.push_back(weave::spawn(name, [&lines, gate, first, second, i] {
       std::unique_lock<weave::mutex> held_gate;
