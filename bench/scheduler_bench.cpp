@@ -247,10 +247,12 @@ void SmallBody() {
 // exploration of many schedules, reusing the simulation, the strategy and the pooled stacks), so
 // it is the fair comparison with a peer's runs/s. Arg(1) runs one schedule per explore() call and
 // so adds everything explore() sets up and tears down (strategy, simulation, Result, observers):
-// the difference is that fixed cost. Time is wall time of whole explore() calls.
+// the difference is that fixed cost. Time is wall time of whole explore() calls. The second
+// argument says whether the detectors (races, lock order) are on, as they are by default.
 void BM_SmallBodyExecutions(benchmark::State& state) {
   const std::int64_t runs = state.range(0);
-  const weave::Options options = BenchOptions(weave::Strategy::Random(), runs);
+  weave::Options options = BenchOptions(weave::Strategy::Random(), runs);
+  options.detect_races = options.detect_lock_order = state.range(1) != 0;
   std::int64_t steps = 0;
   const std::uint64_t allocations = bench::Allocations();
   for (auto _ : state) {
@@ -266,7 +268,12 @@ void BM_SmallBodyExecutions(benchmark::State& state) {
   state.counters["ns_per_step"] = benchmark::Counter(
       static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_SmallBodyExecutions)->Arg(1000)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SmallBodyExecutions)
+    ->ArgNames({"runs", "detectors"})
+    ->Args({1000, 1})
+    ->Args({1000, 0})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMicrosecond);
 
 // --- 4. Virtual timers
 // ----------------------------------------------------------------------------

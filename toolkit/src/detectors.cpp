@@ -443,9 +443,13 @@ void Simulation::LockRequested(const SyncObject& lock) {
   TaskRecord& me = *current_;
   if (me.held_locks.empty()) return;  // nothing held: no order
   const std::int32_t node = LockNode(lock);
+  held_nodes_.clear();
+  for (const TaskRecord::HeldLock& h : me.held_locks) {
+    held_nodes_.push_back({LockNode(*h.lock), h.shared});
+  }
   cycles_.clear();
   lock_order_.Request(
-      me.held_locks, node, TaskDescription(me),
+      held_nodes_, node, TaskDescription(me),
       [&] {
         LockOrderGraph::Formation f;
         f.task = TaskDescription(me);
@@ -463,15 +467,14 @@ void Simulation::LockRequested(const SyncObject& lock) {
 
 void Simulation::LockAcquired(const SyncObject& lock, bool shared) {
   if (!detect_lock_order_ || aborting_) return;
-  current_->held_locks.push_back({LockNode(lock), shared});
+  current_->held_locks.push_back({&lock, shared});
 }
 
 void Simulation::LockReleased(const SyncObject& lock) {
   if (!detect_lock_order_ || aborting_) return;
-  std::vector<LockOrderGraph::Held>& held = current_->held_locks;
-  const std::int32_t node = LockNode(lock);
+  std::vector<TaskRecord::HeldLock>& held = current_->held_locks;
   for (std::size_t i = held.size(); i-- > 0;) {
-    if (held[i].node == node) {
+    if (held[i].lock == &lock) {
       held.erase(held.begin() + static_cast<std::ptrdiff_t>(i));
       return;
     }

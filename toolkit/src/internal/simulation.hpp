@@ -90,8 +90,13 @@ struct TaskRecord {
 
   // Happens-before: this task's vector clock (race detection on). Its own entry is its epoch.
   VectorClock clock;
-  // Lock order: the locks it holds, as lock-order graph nodes, in acquisition order.
-  std::vector<LockOrderGraph::Held> held_locks;
+  // Lock order: the locks it holds, in acquisition order (graph nodes are looked up only when
+  // it asks for another one while holding these).
+  struct HeldLock {
+    const SyncObject* lock;
+    bool shared;
+  };
+  std::vector<HeldLock> held_locks;
   // "3 'writer'", built when first needed in a run (lock-order reports).
   std::string description;
   // Native stack (return addresses) captured while blocked, for a deadlock report.
@@ -355,6 +360,7 @@ class Simulation {
   LockOrderGraph lock_order_;
   std::vector<std::int32_t> lock_nodes_;  // by object id; -1: not yet looked up
   std::vector<LockOrderGraph::Cycle> cycles_;
+  std::vector<LockOrderGraph::Held> held_nodes_;  // LockRequested's scratch
   absl::flat_hash_map<std::pair<const char*, std::uint_least32_t>, std::int32_t> instances_;
   std::int64_t run_index_ = -1;  // runs of this simulation so far, 0-based
   TaskRecord* stack_requester_ = nullptr;
