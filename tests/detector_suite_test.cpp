@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "test_support.hpp"
 
 #include "weave/coro.hpp"
 #include "weave/thread.hpp"
@@ -40,11 +41,8 @@ constexpr std::int64_t kBuggyRuns = 1000;
 // ...and every correct one must stay silent over this many. Under a sanitizer these runs check
 // memory and thread safety, not the statistics, at ten to fifty times the cost: a tenth of them
 // (CI's dev and clang builds run them all).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr std::int64_t kCorrectRuns = 1000;
-#else
-constexpr std::int64_t kCorrectRuns = 10000;
-#endif
+constexpr std::int64_t kCorrectRuns =
+    weave_test::kAddressSanitizer || weave_test::kThreadSanitizer ? 1000 : 10000;
 
 weave::Options Runs(std::int64_t iterations) {
   weave::Options o;

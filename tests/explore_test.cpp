@@ -105,6 +105,9 @@ TEST(Explore, InvalidOptionsThrow) {
   o = {};
   o.progress_interval = absl::Seconds(-1);
   EXPECT_THROW(weave::explore(o, [] {}), std::invalid_argument);
+  o = {};
+  o.suppressions = {"cache", ""};
+  EXPECT_THROW(weave::explore(o, [] {}), std::invalid_argument);
 }
 
 TEST(Explore, NestingIsRefused) {

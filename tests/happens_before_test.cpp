@@ -949,7 +949,9 @@ TEST(ChannelHappensBefore, AnItemLeftFromAnEarlierRunOrdersNothing) {
   weave::channel<int> ch{8, "ch"};
   EXPECT_WEAVE_OK(Runs(200), [&] {
     weave::shared<int> data{0, "data"};
-    if (ch.size() == 0) ASSERT_TRUE(ch.try_send(0));  // the first run leaves one item behind
+    if (ch.size() == 0) {  // the first run leaves one item behind
+      ASSERT_TRUE(ch.try_send(0));
+    }
     auto sender = weave::spawn("sender", [&] {
       data = 1;
       ch.send(1);

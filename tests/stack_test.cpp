@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "gmock/gmock.h"
+#include "test_support.hpp"
 
 #include "weave/gtest.hpp"
 
@@ -41,20 +42,8 @@ TEST(FiberStack, ALargerStackSizeAllowsDeeperRecursion) {
 
 using FiberStackDeathTest = ::testing::Test;
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-constexpr bool kAddressSanitizer = __has_feature(address_sanitizer);
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-constexpr bool kThreadSanitizer = __has_feature(thread_sanitizer);
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using weave_test::kAddressSanitizer;
+using weave_test::kThreadSanitizer;
 
 TEST_F(FiberStackDeathTest, OverflowHitsTheGuardPage) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");

@@ -11,6 +11,23 @@
 
 namespace weave_test {
 
+// Whether this build runs under AddressSanitizer / ThreadSanitizer (GCC defines a macro; clang
+// answers __has_feature).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+inline constexpr bool kAddressSanitizer = __has_feature(address_sanitizer);
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kThreadSanitizer = true;
+#elif defined(__has_feature)
+inline constexpr bool kThreadSanitizer = __has_feature(thread_sanitizer);
+#else
+inline constexpr bool kThreadSanitizer = false;
+#endif
+
 // Virtual time of the run in nanoseconds (every run starts at 0); numbers print readably.
 inline std::int64_t Now() { return weave::clock::now().time_since_epoch().count(); }
 constexpr std::int64_t Ns(std::chrono::nanoseconds d) { return d.count(); }

@@ -39,13 +39,7 @@ using weave_test::Now;
 using weave_test::Ns;
 using weave_test::Runs;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-constexpr bool kThreadSanitizer = __has_feature(thread_sanitizer);
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using weave_test::kThreadSanitizer;
 
 // OS threads of this process right now.
 int OsThreadCount() {

@@ -69,6 +69,12 @@ void Validate(const Options& o) {
   if (o.progress_interval < absl::ZeroDuration()) {
     throw std::invalid_argument("weave::Options::progress_interval must not be negative");
   }
+  // An empty entry would match every unnamed variable and lock.
+  for (const std::string& entry : o.suppressions) {
+    if (entry.empty()) {
+      throw std::invalid_argument("weave::Options::suppressions must not hold an empty name");
+    }
+  }
 }
 
 std::string NameOf(const Options& o) { return o.test_name.empty() ? "weave" : o.test_name; }
