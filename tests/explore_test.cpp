@@ -31,7 +31,9 @@ TEST(Explore, RunsTheBodyOncePerIterationWhenNothingFails) {
 
 TEST(Explore, StopsAtTheFirstFailingSchedule) {
   int runs = 0;
-  const weave::Result r = weave::explore(Quick(1000), [&] {
+  weave::Options o = Quick(1000);
+  o.trace = weave::TraceMode::kOff;  // no extra run to record the failing schedule's trace
+  const weave::Result r = weave::explore(o, [&] {
     ++runs;
     weave::check(runs < 5, "fifth run fails");
   });
@@ -39,6 +41,27 @@ TEST(Explore, StopsAtTheFirstFailingSchedule) {
   EXPECT_EQ(runs, 5);
   EXPECT_EQ(r.failing_iteration, 4);
   EXPECT_EQ(r.failure().kind, FailureKind::kAssertion);
+  EXPECT_TRUE(r.trace_paths.empty());
+}
+
+TEST(Explore, TracingRunsTheFailingScheduleOnceMoreToRecordItInFull) {
+  int runs = 0;
+  weave::Options o = Quick(1000);
+  o.out_dir = ::testing::TempDir() + "weave_explore_trace";
+  const weave::Result r = weave::explore(o, [&] {
+    ++runs;
+    weave::check(runs != 5, "fifth run fails");  // the sixth, its replay, passes: not the same
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(runs, 6);
+  // The replay did not fail the same way, so the trace is the exploration's ring.
+  ASSERT_EQ(r.trace_paths.size(), 4u) << r.trace_write_error;
+  absl::StatusOr<weave::Trace> trace = weave::ReadTraceFile(r.trace_paths[0]);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  EXPECT_EQ(trace->mode, weave::TraceMode::kRing);
+  ASSERT_TRUE(trace->failure.has_value());
+  EXPECT_EQ(trace->failure->message, "weave::check failed: fifth run fails");
+  EXPECT_EQ(trace->iteration, 4);
 }
 
 TEST(Explore, RoundRobinMakesExactlyOneSchedule) {
@@ -337,7 +360,9 @@ weave::Options Once() {
 
 TEST(Teardown, AFailureWhileTheBodyRunsUnwindsTheOtherTasks) {
   g_destroyed = 0;
-  const weave::Result r = weave::explore(Once(), [] {
+  weave::Options o = Once();
+  o.trace = weave::TraceMode::kOff;  // one run, not a second one for the trace
+  const weave::Result r = weave::explore(o, [] {
     weave::channel<int> never{1, "never"};
     auto t = weave::spawn("blocked", [&] {
       Witness w;

@@ -77,7 +77,30 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlag{"--weave_survey=2", "expected true or false"},
                       BadFlag{"--weave_suppress=", "comma-separated names, none empty"},
                       BadFlag{"--weave_suppress=a,,b", "comma-separated names, none empty"},
-                      BadFlag{"--weave_suppress", "expected --weave_suppress=VALUE"}));
+                      BadFlag{"--weave_suppress", "expected --weave_suppress=VALUE"},
+                      BadFlag{"--weave_trace=some", "expected off, ring or full"},
+                      BadFlag{"--weave_trace_ring=0", "between 1 and 100000000"},
+                      BadFlag{"--weave_trace_ring=many", "between 1 and 100000000"},
+                      BadFlag{"--weave_trace_step_stacks=x", "expected true or false"},
+                      BadFlag{"--weave_write_trace=", "expected true or false"}));
+
+TEST(Flags, TraceFlagsSetTheirOptions) {
+  weave::Options o;
+  ASSERT_TRUE(Apply({"prog", "--weave_trace=full", "--weave_trace_ring=64",
+                     "--weave_trace_step_stacks", "--weave_write_trace=true"},
+                    o)
+                  .ok());
+  EXPECT_EQ(o.trace, weave::TraceMode::kFull);
+  EXPECT_EQ(o.trace_ring_events, 64);
+  EXPECT_TRUE(o.trace_step_stacks);
+  EXPECT_TRUE(o.write_trace);
+  ASSERT_TRUE(Apply({"prog", "--weave_trace=off"}, o).ok());
+  EXPECT_EQ(o.trace, weave::TraceMode::kOff);
+  // A ring by default: a failure's trace costs little while exploring.
+  const weave::Options defaults;
+  EXPECT_EQ(defaults.trace, weave::TraceMode::kRing);
+  EXPECT_FALSE(defaults.write_trace);
+}
 
 TEST(Flags, DetectorFlagsSetTheirOptions) {
   weave::Options o;

@@ -169,6 +169,27 @@ std::vector<StackFrame> UserFrames(const std::vector<void*>& stack, bool first_i
   return out;
 }
 
+std::vector<TraceFrame> TraceFrames(const std::vector<void*>& stack) {
+  std::vector<StackFrame> all =
+      SymbolizeNativeStack(stack.data(), static_cast<int>(stack.size()), /*first_is_exact=*/false);
+  std::vector<TraceFrame> out;
+  out.reserve(all.size());
+  bool seen_user = false;
+  for (StackFrame& f : all) {
+    const bool weave = IsWeaveFrame(f);
+    // Past the user's outermost frame: the harness (the task's entry, explore(), the test
+    // framework), the same in every stack and of no use to anyone reading one.
+    if (weave && seen_user) break;
+    const bool user = !weave && !IsLibraryFrame(f);
+    seen_user = seen_user || user;
+    out.push_back({std::move(f.function), std::move(f.where.file), f.where.line, !user});
+  }
+  // Library frames between the user's outermost frame and the harness (std::function's
+  // invokers) are noise of the same kind.
+  while (!out.empty() && out.back().internal && seen_user) out.pop_back();
+  return out;
+}
+
 // --- reports
 // --------------------------------------------------------------------------------------
 
@@ -214,12 +235,21 @@ void Simulation::HappensBeforeAcquire(const SyncObject& object, ClockSlot slot) 
 }
 
 void Simulation::HappensBeforeSend(const SyncObject& object) {
+  if (trace_.on() && !aborting_) {
+    const std::int32_t id = ObjectId(object);
+    TraceOf(current_->id, TraceEventKind::kSend, Operation::kSend, id, trace_.NextSend(id));
+  }
   if (!detect_races_ || aborting_) return;
   races_.Messages(ObjectId(object)).push_back(current_->clock);
   current_->clock.Tick(current_->id);
 }
 
 void Simulation::HappensBeforeReceive(const SyncObject& object, std::size_t queued) {
+  if (trace_.on() && !aborting_) {
+    const std::int32_t id = ObjectId(object);
+    TraceOf(current_->id, TraceEventKind::kReceive, Operation::kReceive, id,
+            trace_.NextReceive(id, queued));
+  }
   if (!detect_races_ || aborting_) return;
   std::deque<VectorClock>& queue = races_.Messages(ObjectId(object));
   // The clocks are those of the newest items; older ones were queued before this run saw them.
@@ -229,6 +259,7 @@ void Simulation::HappensBeforeReceive(const SyncObject& object, std::size_t queu
 }
 
 void Simulation::HappensBeforeUnsend(const SyncObject& object) {
+  if (trace_.on() && !aborting_) trace_.Unsend(ObjectId(object));
   if (!detect_races_ || aborting_) return;
   std::deque<VectorClock>& queue = races_.Messages(ObjectId(object));
   if (!queue.empty()) queue.pop_back();
@@ -364,6 +395,13 @@ void Simulation::OnRace(const SyncObject* variable, const VariableState& state,
   known_races_[sites] = r.key;
   if (!options_.survey) {
     failing_race_ = r;
+    if (trace_.on()) {
+      std::vector<std::int32_t> objects;
+      if (variable != nullptr) objects.push_back(ObjectId(*variable));
+      trace_.SetInvolved(
+          {std::min(r.earlier.task, r.later.task), std::max(r.earlier.task, r.later.task)},
+          std::move(objects));
+    }
     ReportFailure(FailureKind::kDataRace, RaceMessage(r), RaceDetails(r), later_frame.where,
                   /*stop_now=*/false);
     return;

@@ -13,6 +13,8 @@
 #include "internal/simulation.hpp"
 #include "internal/strategies.hpp"
 
+#include "weave/trace_export.hpp"
+
 namespace weave {
 
 namespace detail {
@@ -66,6 +68,9 @@ void Validate(const Options& o) {
   if (o.watchdog < absl::ZeroDuration()) {
     throw std::invalid_argument("weave::Options::watchdog must not be negative (0 disables it)");
   }
+  if (o.trace_ring_events < 1) {
+    throw std::invalid_argument("weave::Options::trace_ring_events must be >= 1");
+  }
   if (o.progress_interval < absl::ZeroDuration()) {
     throw std::invalid_argument("weave::Options::progress_interval must not be negative");
   }
@@ -107,6 +112,60 @@ void SaveFailingSchedule(const Options& options, std::int64_t iteration, Result&
   } else {
     result.schedule_write_error = std::string(st.message());
   }
+}
+
+// The trace files' path without extension: the schedule's, without ".schedule".
+std::string TraceBase(const std::string& schedule_path) {
+  std::string base = schedule_path;
+  constexpr std::string_view kSuffix = ".schedule";
+  if (base.size() > kSuffix.size() && base.ends_with(kSuffix))
+    base.resize(base.size() - kSuffix.size());
+  return base;
+}
+
+// Fills the trace's header from the options and the result, writes its files and records them
+// in `result`.
+void WriteTrace(const Options& options, Trace& trace, const std::string& schedule_path,
+                Result& result) {
+  trace.test_name = NameOf(options);
+  if (trace.strategy.empty()) trace.strategy = result.strategy;
+  trace.seed = result.seed;
+  trace.iteration = result.failing_iteration >= 0 ? result.failing_iteration : trace.iteration;
+  trace.schedule_path = result.schedule_path;
+  trace.replay_command = result.replay_command;
+  if (absl::Status valid = trace.Validate("the recorded trace"); !valid.ok()) {
+    result.trace_write_error = absl::StrCat("internal error: ", valid.message());
+    return;
+  }
+  absl::StatusOr<std::vector<std::string>> paths = WriteTraceFiles(trace, TraceBase(schedule_path));
+  if (paths.ok()) {
+    result.trace_paths = std::move(*paths);
+  } else {
+    result.trace_write_error = std::string(paths.status().message());
+  }
+}
+
+// One more run of the failing `schedule` with a full trace (deterministic: the same run again).
+// False when that run did not fail the same way (the code under test is not deterministic), so
+// its trace would not show the failure.
+bool RecordFullTrace(const Options& options, const Schedule& schedule,
+                     const std::function<void()>& body, const Failure& failure, Trace& trace) {
+  Options o = options;
+  o.trace = TraceMode::kFull;
+  o.detect_lock_order = false;  // it spans runs; the failure, if it was one, is in `failure`
+  o.survey = false;
+  detail::ReplayStrategy replayer(schedule);
+  detail::Simulation sim(o, replayer);
+  replayer.BeginRun();
+  std::optional<Failure> again = sim.Run(body);
+  // A potential deadlock is found across runs: the replay only has to reach the same step.
+  const bool same = failure.kind == FailureKind::kPotentialDeadlock
+                        ? sim.steps() >= failure.step
+                        : again && again->kind == failure.kind && again->step == failure.step;
+  if (!same) return false;
+  // The exploration's report, which is complete (a race's earlier stack, a lock cycle).
+  sim.BuildTrace(trace, failure);
+  return true;
 }
 
 // One more run of `schedule` (deterministic: the same run again) that records the stack of the
@@ -188,6 +247,8 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
   // A replay reproduces one failure: a survey's schedule file stands for the race it was written
   // for, which its replay then stops at (the first race of that run).
   run_options.survey = false;
+  // A replay is where a full trace is wanted (and cheap: one run).
+  if (run_options.trace != TraceMode::kOff) run_options.trace = TraceMode::kFull;
 
   detail::ObserverScope observers(run_options);
   const absl::Time start = absl::Now();
@@ -223,6 +284,17 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
     if (!options.replay_file.empty()) {
       result.replay_command = detail::ReplayCommandFor(NameOf(options), options.replay_file);
     }
+  }
+  if (run_options.trace != TraceMode::kOff && (failure || options.write_trace)) {
+    Trace trace;
+    trace.iteration = schedule.iteration;
+    trace.strategy = schedule.strategy;  // the recording's, so that its trace and this are one
+    sim.BuildTrace(trace, result.maybe_failure());
+    if (result.schedule_path.empty() && !options.replay_file.empty()) {
+      result.schedule_path = options.replay_file;
+    }
+    WriteTrace(options, trace,
+               options.replay_file.empty() ? SchedulePath(options) : options.replay_file, result);
   }
   return result;
 }
@@ -305,6 +377,14 @@ Result explore(const Options& options, const std::function<void()>& body) {
       result.set_failure(std::move(*failure));
       result.schedule = std::move(recording);
       SaveFailingSchedule(options, i, result);
+      if (options.trace != TraceMode::kOff) {
+        Trace trace;
+        if (options.trace == TraceMode::kFull ||
+            !RecordFullTrace(options, result.schedule, body, result.failure(), trace)) {
+          sim.BuildTrace(trace, result.maybe_failure());
+        }
+        WriteTrace(options, trace, path, result);
+      }
       break;
     }
     if ((i & 15) == 15) {
@@ -333,6 +413,13 @@ Result explore(const Options& options, const std::function<void()>& body) {
     result.schedule = std::move(*first_race);
     result.schedule_path = first.schedule_path;
     result.replay_command = first.replay_command;
+  }
+  if (options.write_trace && options.trace != TraceMode::kOff && result.trace_paths.empty() &&
+      result.trace_write_error.empty() && result.schedules > 0) {
+    Trace trace;  // the last schedule run
+    trace.iteration = result.schedules - 1;
+    sim.BuildTrace(trace, std::nullopt);
+    WriteTrace(options, trace, path, result);
   }
   result.wall_time = absl::Now() - start;
   return result;

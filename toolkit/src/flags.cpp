@@ -46,6 +46,16 @@ constexpr FlagInfo kFlags[] = {
     {"survey",
      "report every distinct data race without stopping, then a table: true|false (default "
      "false)"},
+    {"trace",
+     "what each run's event log keeps: off | ring (the last --weave_trace_ring events) | full "
+     "(default ring; replays trace in full)"},
+    {"trace_ring", "events the ring keeps (default 10000)"},
+    {"trace_step_stacks",
+     "full traces: a stack at every scheduling point, not only where tasks block: true|false "
+     "(default false)"},
+    {"write_trace",
+     "write the trace files even when no schedule fails (a replay's, the last run's): "
+     "true|false (default false)"},
     {"progress", "print progress this often on long explorations, 0 to disable (default 10s)"},
     {"watchdog",
      "report a task that runs this long (wall time) without a scheduling point, 0 to disable "
@@ -142,6 +152,20 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     if (!ParseBool(value, o.detect_lock_order)) return Bad(name, value, "true or false");
   } else if (name == "survey") {
     if (!ParseBool(value, o.survey)) return Bad(name, value, "true or false");
+  } else if (name == "trace") {
+    std::optional<TraceMode> mode = ParseTraceMode(detail::SV(value));
+    if (!mode) return Bad(name, value, "off, ring or full");
+    o.trace = *mode;
+  } else if (name == "trace_ring") {
+    std::int64_t n = 0;
+    if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 100'000'000) {
+      return Bad(name, value, "a number of events between 1 and 100000000");
+    }
+    o.trace_ring_events = n;
+  } else if (name == "trace_step_stacks") {
+    if (!ParseBool(value, o.trace_step_stacks)) return Bad(name, value, "true or false");
+  } else if (name == "write_trace") {
+    if (!ParseBool(value, o.write_trace)) return Bad(name, value, "true or false");
   } else if (name == "suppress") {
     std::vector<std::string> names;
     for (absl::string_view part : absl::StrSplit(value, ',')) {
@@ -193,7 +217,8 @@ absl::Status ApplyEnvironmentAndFlags(std::span<const std::string> args, Options
     // A bare boolean flag (--weave_event_loop) means true; an empty value (--weave_event_loop=,
     // or WEAVE_EVENT_LOOP set to nothing) is rejected like any other bad value.
     const bool boolean = name == "spurious_wakeups" || name == "event_loop" ||
-                         name == "detect_races" || name == "detect_lock_order" || name == "survey";
+                         name == "detect_races" || name == "detect_lock_order" ||
+                         name == "survey" || name == "trace_step_stacks" || name == "write_trace";
     const absl::string_view value = eq != absl::string_view::npos ? a.substr(eq + 1)
                                     : boolean                     ? "true"
                                                                   : "";

@@ -98,8 +98,21 @@ std::string Result::Summary() const {
                       elapsed);
 }
 
+void PrintTraceFiles(std::ostream& os, const Result& r) {
+  if (!r.trace_write_error.empty()) {
+    os << "weave: could not write the trace: " << r.trace_write_error << "\n";
+  }
+  if (r.trace_paths.empty()) return;
+  const std::string& trace = r.trace_paths.front();
+  os << "weave: trace written to " << trace;
+  for (std::size_t i = 1; i < r.trace_paths.size(); ++i) os << ", " << r.trace_paths[i];
+  os << "\nweave: look at it with: weave show " << trace << "  (or weave html " << trace
+     << " -o report.html; the .trace.json opens in ui.perfetto.dev)\n";
+}
+
 std::ostream& operator<<(std::ostream& os, const Result& r) {
   os << r.Summary() << "\n";
+  if (r.ok() && !r.trace_paths.empty()) PrintTraceFiles(os, r);
   if (r.ok() || !r.input_error.ok()) return os;
   os << r.failure();
   if (!r.schedule_path.empty()) {
@@ -108,6 +121,7 @@ std::ostream& operator<<(std::ostream& os, const Result& r) {
   } else if (!r.schedule_write_error.empty()) {
     os << "weave: could not write the schedule: " << r.schedule_write_error << "\n";
   }
+  PrintTraceFiles(os, r);
   if (!r.survey.empty()) PrintSurveyTable(os, r);
   return os;
 }

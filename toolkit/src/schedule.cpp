@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "internal/file_io.hpp"
+#include "internal/line_parser.hpp"
 #include "internal/strings.hpp"
 
 namespace weave {
@@ -116,89 +118,6 @@ std::string FormatSchedule(const Schedule& s) {
 
 namespace {
 
-class Parser {
- public:
-  Parser(absl::string_view text, absl::string_view source) : source_(source) {
-    lines_ = absl::StrSplit(text, '\n');
-    // A final newline yields one empty trailing piece.
-    if (!lines_.empty() && lines_.back().empty()) lines_.pop_back();
-  }
-
-  absl::Status Error(absl::string_view expected, absl::string_view got) const {
-    return absl::InvalidArgumentError(absl::StrCat(source_, ":", line_no_, ": expected ", expected,
-                                                   got.empty() ? "" : ", got '", got.substr(0, 80),
-                                                   got.empty() ? "" : "'"));
-  }
-
-  // Returns the next non-comment line, or an error naming `expected` at end of input.
-  absl::StatusOr<absl::string_view> Next(absl::string_view expected) {
-    while (index_ < lines_.size()) {
-      absl::string_view line = lines_[index_++];
-      line_no_ = static_cast<int>(index_);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.empty() || line.front() == '#') continue;
-      return line;
-    }
-    line_no_ = static_cast<int>(lines_.size()) + 1;
-    return absl::InvalidArgumentError(absl::StrCat(source_, ":", line_no_, ": expected ", expected,
-                                                   ", got end of file (truncated?)"));
-  }
-
-  // Whether the next non-comment line starts with `prefix` (consumes nothing).
-  bool PeekStartsWith(absl::string_view prefix) const {
-    for (std::size_t i = index_; i < lines_.size(); ++i) {
-      absl::string_view line = lines_[i];
-      if (line.empty() || line.front() == '#') continue;
-      return absl::StartsWith(line, prefix);
-    }
-    return false;
-  }
-
-  // Reads "key value" and returns value.
-  absl::StatusOr<absl::string_view> Field(absl::string_view key) {
-    const std::string expected = absl::StrCat("'", key, " <value>'");
-    auto line = Next(expected);
-    if (!line.ok()) return line.status();
-    absl::string_view l = *line;
-    if (!absl::ConsumePrefix(&l, key) || (!l.empty() && !absl::ConsumePrefix(&l, " "))) {
-      return Error(expected, *line);
-    }
-    return l;
-  }
-
-  template <class Int>
-  absl::StatusOr<Int> IntField(absl::string_view key) {
-    auto v = Field(key);
-    if (!v.ok()) return v.status();
-    Int out{};
-    if (!absl::SimpleAtoi(*v, &out)) {
-      return Error(absl::StrCat("an integer after '", key, "'"), lines_[index_ - 1]);
-    }
-    return out;
-  }
-
-  absl::StatusOr<std::string> TextField(absl::string_view key) {
-    auto v = Field(key);
-    if (!v.ok()) return v.status();
-    std::string out;
-    std::string error;
-    if (!absl::CUnescape(*v, &out, &error)) {
-      return Error(absl::StrCat("a C-escaped string after '", key, "' (", error, ")"),
-                   lines_[index_ - 1]);
-    }
-    return out;
-  }
-
-  int line_no() const { return line_no_; }
-  absl::string_view current_line() const { return lines_[index_ - 1]; }
-
- private:
-  absl::string_view source_;
-  std::vector<absl::string_view> lines_;
-  std::size_t index_ = 0;
-  int line_no_ = 0;
-};
-
 // Parses a listed set; fails on a set of more than Schedule::kMaxListedSet tasks before it
 // expands it, so a hostile line cannot make it allocate much.
 bool ParseTaskSet(absl::string_view text, std::vector<TaskId>& out) {
@@ -222,7 +141,7 @@ bool ParseTaskSet(absl::string_view text, std::vector<TaskId>& out) {
 
 absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_view source_in) {
   const absl::string_view text = detail::AV(text_in);
-  Parser p(text, detail::AV(source_in));
+  detail::LineParser p(text, detail::AV(source_in));
   Schedule s;
   const std::string header = absl::StrCat("weave-schedule ", Schedule::kFormatVersion);
   auto first = p.Next(absl::StrCat("'", header, "'"));
@@ -335,58 +254,13 @@ absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_vie
 }
 
 absl::StatusOr<Schedule> ReadScheduleFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat(path, ": cannot open schedule file: ", std::strerror(errno)));
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return ParseSchedule(buffer.str(), path);
+  absl::StatusOr<std::string> text = detail::ReadWholeFile(path, "schedule file");
+  if (!text.ok()) return text.status();
+  return ParseSchedule(*text, path);
 }
 
 absl::Status WriteScheduleFile(const Schedule& schedule, const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path target(path);
-  if (target.has_parent_path()) {
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) {
-      return absl::UnavailableError(absl::StrCat(
-          path, ": cannot create directory ", target.parent_path().string(), ": ", ec.message()));
-    }
-  }
-  const std::string text = FormatSchedule(schedule);
-  const std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat(temp, ": cannot create: ", std::strerror(errno)));
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int saved = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return absl::UnavailableError(absl::StrCat(temp, ": write failed: ", std::strerror(saved)));
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int saved = errno;
-    ::unlink(temp.c_str());
-    return absl::UnavailableError(absl::StrCat(temp, ": flush failed: ", std::strerror(saved)));
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int saved = errno;
-    ::unlink(temp.c_str());
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot rename temporary file into place: ", std::strerror(saved)));
-  }
-  return absl::OkStatus();
+  return detail::WriteFileAtomically(path, FormatSchedule(schedule));
 }
 
 }  // namespace weave

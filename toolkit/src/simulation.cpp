@@ -82,7 +82,11 @@ Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
       strategy_(strategy),
       watchdog_(options.watchdog),
       detect_races_(options.detect_races),
-      detect_lock_order_(options.detect_lock_order) {}
+      detect_lock_order_(options.detect_lock_order),
+      trace_step_stacks_(options.trace_step_stacks) {
+  trace_.Configure(options.trace,
+                   static_cast<std::size_t>(std::max<std::int64_t>(options.trace_ring_events, 1)));
+}
 
 Simulation::~Simulation() {
   for (auto& t : tasks_) t->backend.reset();
@@ -114,6 +118,8 @@ void Simulation::ResetForRun() {
   lock_nodes_.clear();
   instances_.clear();
   if (detect_races_) tasks_[0]->clock.Set(kRootTask, 1);
+  trace_.BeginRun();
+  TraceOf(kRootTask, TraceEventKind::kRun, Operation::kStart, -1, kNoTask);
 }
 
 std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
@@ -197,6 +203,9 @@ void Simulation::InstallRootBackend(std::unique_ptr<TaskBackend> backend) {
 }
 
 void Simulation::SetCurrent(TaskRecord* t) {
+  if (current_ != t && current_ != nullptr) {
+    TraceOf(t->id, TraceEventKind::kRun, Operation::kStart, -1, current_->id);
+  }
   current_ = t;
   t_current_backend = t->id == kRootTask ? root_backend_.get() : t->backend.get();
 }
@@ -215,6 +224,7 @@ TaskId Simulation::CreateTask(std::string_view name, TaskKind kind,
     current_->clock.Tick(current_->id);
   }
   ++task_count_;
+  TraceOf(current_->id, TraceEventKind::kSpawn, Operation::kSpawn, -1, id);
   // New ids are the largest: appending keeps runnable_ sorted.
   runnable_.push_back(id);
   runnable_fingerprint_ += TaskFingerprint(id);
@@ -257,6 +267,11 @@ void Simulation::Unlink(TaskRecord& t) {
 }
 
 void Simulation::Wake(TaskRecord& t, WakeReason reason) {
+  if (reason == WakeReason::kTimedOut) {
+    TraceOf(kNoTask, TraceEventKind::kTimeout, t.blocked_op, t.last_object, t.id);
+  } else {
+    TraceOf(current_->id, TraceEventKind::kWake, t.blocked_op, t.last_object, t.id);
+  }
   Unlink(t);
   t.woken = true;
   t.wake_reason = reason;
@@ -271,6 +286,8 @@ void Simulation::SchedulingPoint(Operation op, const SyncObject* object) {
     return;
   }
   NoteOperation(*current_, op, object);
+  TraceOf(current_->id, TraceEventKind::kPoint, op, current_->last_object, -1,
+          trace_step_stacks_ ? TraceStack() : -1);
   // On an event loop, a coroutine's code between two awaits runs without interleaving: only its
   // awaits (which do not come through here) and its real waits (Block) hand over.
   if (event_loop_ && current_->kind == TaskKind::kCoroutine) return;
@@ -462,6 +479,7 @@ bool Simulation::BeginWait(Operation op, const SyncObject* object, Nanos deadlin
   me.blocked_where = where;
   me.blocked_on_task = on_task;
   me.waiting_cancellable = cancellable;
+  TraceOf(me.id, TraceEventKind::kBlock, op, me.last_object, on_task, TraceStack());
   MakeBlocked(me);
   if (deadline != kNoDeadline) {
     me.timer_deadline = deadline;
@@ -572,6 +590,7 @@ TaskBackend& Simulation::FinishCurrentTask() {
   TaskRecord& me = *current_;
   me.last_op = Operation::kFinish;
   me.last_object = -1;
+  TraceOf(me.id, TraceEventKind::kFinish, Operation::kFinish, -1, -1);
   Unlink(me);
   MakeBlocked(me);  // leaves the runnable set
   me.state = TaskState::kFinished;
@@ -630,6 +649,7 @@ BlockingOperation::Outcome JoinOperation::Attempt() {
   if (target.state == TaskState::kFinished) {
     joined_ = true;
     target.must_join = false;
+    sim.NoteJoined(id_);
     sim.HappensAfterTask(id_);
     return Outcome::kDone;
   }
@@ -651,6 +671,8 @@ std::uint64_t Simulation::Choose(std::uint64_t n) {
     ReportFailure(FailureKind::kNondeterminism, why, "", {}, /*stop_now=*/true);
     return 0;
   }
+  TraceOf(current_->id, TraceEventKind::kPoint, Operation::kChoose, -1,
+          static_cast<std::int64_t>(v));
   return v;
 }
 
@@ -744,6 +766,11 @@ void Simulation::ReportFailure(FailureKind kind, std::string message, std::strin
   f.task_name = current_->name;
   f.where = where;
   f.tasks = SnapshotTasks();
+  if (trace_.on()) {
+    NoteInvolved(kind);
+    TraceOf(current_->id, TraceEventKind::kFailure, current_->last_op, current_->last_object,
+            static_cast<std::int64_t>(kind), TraceStack());
+  }
   failure_ = std::move(f);
   aborting_ = true;
   if (stop_now) {

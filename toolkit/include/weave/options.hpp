@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 
 #include "weave/strategy.hpp"
+#include "weave/trace.hpp"
 
 namespace weave {
 
@@ -82,6 +83,25 @@ struct Options {
   // lists them in a table. Other failures still stop as usual.
   // --weave_survey / WEAVE_SURVEY. Default false.
   bool survey = false;
+  // What the event log of each run keeps (weave/trace.hpp): kRing, the last trace_ring_events
+  // events (cheap: exploration's default); kFull, every event plus a stack at every blocking point
+  // and failure; kOff, nothing. When a schedule fails, it is replayed once with a full trace, and
+  // NAME.trace, NAME.trace.json (Perfetto), NAME.dot and NAME.html are written beside its schedule
+  // file (the exploration's ring is written instead if that replay does not fail the same way).
+  // Replays always trace in full unless this is kOff. --weave_trace / WEAVE_TRACE
+  // ("off", "ring", "full"). Default kRing.
+  TraceMode trace = TraceMode::kRing;
+  // Ring mode: how many events the ring keeps. --weave_trace_ring / WEAVE_TRACE_RING.
+  // Default 10000.
+  std::int64_t trace_ring_events = 10000;
+  // Full mode: also capture a stack at every scheduling point, not only where tasks block and
+  // fail (costly: ~1 µs per step). --weave_trace_step_stacks / WEAVE_TRACE_STEP_STACKS.
+  // Default false.
+  bool trace_step_stacks = false;
+  // Write the trace files even when no schedule fails: a replay writes them beside its schedule
+  // file, an exploration writes the trace of its last schedule where a failing one would go.
+  // --weave_write_trace / WEAVE_WRITE_TRACE. Default false.
+  bool write_trace = false;
   // The name used for files and replay commands, "Suite.Name" under WEAVE_TEST. When empty,
   // explore() uses "weave".
   std::string test_name;

@@ -57,6 +57,10 @@ class Result {
   std::string schedule_path;         // where it was written ("" if writing failed)
   std::string schedule_write_error;  // why writing failed, if it did
   std::string replay_command;        // a shell command that replays it
+  // The trace files written for it (Options::trace): NAME.trace first, then its exports; and
+  // why writing them failed, if it did. Also set when Options::write_trace asked for them.
+  std::vector<std::string> trace_paths;
+  std::string trace_write_error;
 
   // Survey mode: every distinct race, in the order found. The first one is also failure().
   std::vector<SurveyedRace> survey;
@@ -74,6 +78,8 @@ class Result {
 
 // Prints the summary and, on failure, the full report, the schedule path and the replay command.
 std::ostream& operator<<(std::ostream& os, const Result& result);
+// Prints where the trace files were written and how to look at them (operator<< includes it).
+void PrintTraceFiles(std::ostream& os, const Result& result);
 // Prints the survey table of `result` (one line per distinct race); operator<< includes it.
 void PrintSurveyTable(std::ostream& os, const Result& result);
 

@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "internal/lock_order.hpp"
 #include "internal/race_detector.hpp"
+#include "internal/trace_recorder.hpp"
 #include "internal/vector_clock.hpp"
 #include "internal/watchdog.hpp"
 
@@ -171,7 +172,11 @@ class Simulation {
                  WakeReason* early);
   WakeReason EndWait();
   // Records `op` as the current task's operation (the first half of a scheduling point).
-  void NotePoint(Operation op, const SyncObject* object) { NoteOperation(*current_, op, object); }
+  void NotePoint(Operation op, const SyncObject* object) {
+    NoteOperation(*current_, op, object);
+    TraceOf(current_->id, TraceEventKind::kPoint, op, current_->last_object, -1,
+            trace_step_stacks_ ? TraceStack() : -1);
+  }
   // Picks who runs next, which may be the current task; kNoTask when the run is stopping.
   TaskId PickNextTask();
   // Makes `id` the current task without switching to it; returns its backend.
@@ -243,6 +248,13 @@ class Simulation {
   // Survey mode: in how many runs the race with this key was seen.
   std::int64_t RaceRuns(const std::string& key) const;
 
+  // --- the trace (weave/trace.hpp) ---
+  // Fills `trace` with the last run's tasks, objects, events and stacks, and `failure` (the
+  // failure Run returned, if any). The header fields (test, schedule...) are the caller's.
+  void BuildTrace(Trace& trace, const std::optional<Failure>& failure);
+  // Records that the current task joined finished task `id`.
+  void NoteJoined(TaskId id);
+
   // --- joins (JoinOperation) ---
   // Checks a join of task `id` by the current task; marks it joined. False (reported) on misuse.
   bool ValidateJoin(TaskId id, std::uint64_t run_serial, const weave::source_location& where);
@@ -300,6 +312,17 @@ class Simulation {
   void AnswerStackRequest();
   std::string WaitForCycle() const;
   void CheckInvariants() const;
+  // Appends an event of the current task at this step, when tracing and the run is not stopping.
+  void TraceOf(TaskId task, TraceEventKind kind, Operation op, std::int32_t object,
+               std::int64_t value, std::int32_t stack = -1) {
+    if (trace_.on() && !aborting_ && stack_requester_ == nullptr) {
+      trace_.Record(step_, now_, task, kind, op, object, value, stack);
+    }
+  }
+  // Full mode: the id of the current task's stack, captured now; -1 otherwise.
+  std::int32_t TraceStack();
+  // The tasks and objects a failure of `kind` involves (for the trace's highlights).
+  void NoteInvolved(FailureKind kind);
 
   const Options& options_;
   const std::int64_t max_steps_;  // options_.max_steps, read at every step
@@ -364,6 +387,10 @@ class Simulation {
   absl::flat_hash_map<std::pair<const char*, std::uint_least32_t>, std::int32_t> instances_;
   std::int64_t run_index_ = -1;  // runs of this simulation so far, 0-based
   TaskRecord* stack_requester_ = nullptr;
+  // The trace of the current run.
+  TraceRecorder trace_;
+  const bool trace_step_stacks_;
+  std::vector<void*> trace_stack_scratch_;
 };
 
 }  // namespace weave::detail
