@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "gmock/gmock.h"
+#include "test_support.hpp"
 #include <sys/wait.h>
 
 #include "weave/gtest.hpp"
@@ -18,14 +19,9 @@ extern char** environ;
 
 namespace {
 
-using ::testing::HasSubstr;
+using weave_test::ReadFile;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ::testing::HasSubstr;
 
 std::string FreshDir(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() /

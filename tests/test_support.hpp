@@ -3,7 +3,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <functional>
+#include <sstream>
+#include <string>
 
 #include "gtest/gtest.h"
 
@@ -27,6 +30,17 @@ inline constexpr bool kThreadSanitizer = __has_feature(thread_sanitizer);
 #else
 inline constexpr bool kThreadSanitizer = false;
 #endif
+
+// The whole file at `path` ("" when it cannot be read), and writing one.
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+inline void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
 
 // Virtual time of the run in nanoseconds (every run starts at 0); numbers print readably.
 inline std::int64_t Now() { return weave::clock::now().time_since_epoch().count(); }

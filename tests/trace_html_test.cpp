@@ -24,6 +24,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test_support.hpp"
 #include "trace_fixture.hpp"
 #include <sys/wait.h>
 
@@ -33,6 +34,9 @@
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
 
 namespace {
+
+using weave_test::ReadFile;
+using weave_test::WriteFile;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -44,17 +48,6 @@ std::size_t Count(std::string_view haystack, std::string_view needle) {
     ++n;
   }
   return n;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
 }
 
 std::string FreshDir(const std::string& name) {

@@ -19,6 +19,8 @@
 
 namespace {
 
+using weave_test::ReadFile;
+
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using weave::Trace;
@@ -29,13 +31,6 @@ std::string FreshDir(const std::string& name) {
   const std::string dir = ::testing::TempDir() + "weave_trace_test_" + name;
   std::filesystem::remove_all(dir);
   return dir;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 std::vector<TraceEvent> EventsOf(const Trace& t, TraceEventKind kind) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "internal/utf8.hpp"
 
 #include "weave/trace_export.hpp"
@@ -352,13 +353,14 @@ class ChromeTraceWriter {
 
   std::string_view TaskLabel(std::int64_t id) {
     if (KnownTask(id)) return task_labels_[static_cast<std::size_t>(id)];
-    scratch_label_ = "task " + std::to_string(id);
+    scratch_label_ = absl::StrCat("task ", id);
     return scratch_label_;
   }
 
   std::string_view ObjectLabel(std::int32_t id) {
     if (KnownObject(id)) return object_labels_[static_cast<std::size_t>(id)];
-    scratch_label_ = "#" + std::to_string(id);
+    // absl::StrCat, not "#" + std::to_string: GCC 12 warns falsely (-Wrestrict) on the latter.
+    scratch_label_ = absl::StrCat("#", id);
     return scratch_label_;
   }
 
