@@ -179,12 +179,14 @@ std::vector<TraceFrame> TraceFrames(const std::vector<void*>& stack) {
     // In an optimized build the user's function may hold weave's inlined code, and when DWARF
     // gives no inline chain for the address its frame carries the line of that code (a weave
     // header): the function is still the user's, and a reader wants to see it.
-    const std::string_view head = std::string_view(f.function).substr(
-        0, std::min(f.function.find('('), f.function.find('<')));  // "void weave::f" for templates
+    const std::string_view head =
+        std::string_view(f.function)
+            .substr(0, std::min(f.function.find('('),
+                                f.function.find('<')));  // "void weave::f" for templates
     const bool weave_function = head.starts_with("weave::") || head.starts_with("boost::") ||
                                 head.find(" weave::") != std::string_view::npos;
-    const bool users_function_at_weave_line = !f.function.empty() && !weave_function &&
-                                              absl::StrContains(f.where.file, "/weave/");
+    const bool users_function_at_weave_line =
+        !f.function.empty() && !weave_function && absl::StrContains(f.where.file, "/weave/");
     const bool weave = IsWeaveFrame(f) && !users_function_at_weave_line;
     // Past the user's outermost frame: the harness (the task's entry, explore(), the test
     // framework), the same in every stack and of no use to anyone reading one.
