@@ -168,6 +168,32 @@ TEST_F(CrashDeathTest, AnAbortIsACrashToo) {
   std::filesystem::remove_all(o.out_dir);
 }
 
+// A body that fails in its first run and segfaults in every later one: the run weave adds to
+// record the failure's full trace crashes. The failing schedule's file must survive that.
+int g_runs = 0;
+void FailThenCrash() {
+  if (g_runs++ == 0) {
+    weave::check(false, "the first run fails");
+    return;
+  }
+  int* volatile p = UnmappedAddress();
+  weave::check(*p == 1, "never reached");
+}
+
+TEST_F(CrashDeathTest, ACrashWhileRecordingTheFailuresTraceKeepsItsSchedule) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const weave::Options o = CrashOptions("WhileTracing");
+  g_runs = 0;
+  EXPECT_DEATH(weave::explore(o, FailThenCrash),
+               "weave: failure: crash: SIGSEGV(.|\n)*while replaying");
+  absl::StatusOr<weave::Schedule> s =
+      weave::ReadScheduleFile(o.out_dir + "/Crash.WhileTracing.schedule");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->failure, weave::FailureKind::kAssertion) << "the crash overwrote the schedule";
+  EXPECT_EQ(s->failure_message, "weave::check failed: the first run fails");
+  std::filesystem::remove_all(o.out_dir);
+}
+
 TEST(Crash, CodeThatDoesNotCrashLeavesNoFileBehind) {
   const weave::Options o = CrashOptions("None");
   std::filesystem::remove_all(o.out_dir);

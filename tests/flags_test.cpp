@@ -79,8 +79,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlag{"--weave_suppress=a,,b", "comma-separated names, none empty"},
                       BadFlag{"--weave_suppress", "expected --weave_suppress=VALUE"},
                       BadFlag{"--weave_trace=some", "expected off, ring or full"},
-                      BadFlag{"--weave_trace_ring=0", "between 1 and 100000000"},
-                      BadFlag{"--weave_trace_ring=many", "between 1 and 100000000"},
+                      BadFlag{"--weave_trace_ring=0", "between 1 and 10000000"},
+                      BadFlag{"--weave_trace_ring=20000000", "between 1 and 10000000"},
+                      BadFlag{"--weave_trace_ring=many", "between 1 and 10000000"},
                       BadFlag{"--weave_trace_step_stacks=x", "expected true or false"},
                       BadFlag{"--weave_write_trace=", "expected true or false"}));
 

@@ -3,6 +3,7 @@
 #include "weave/trace.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -125,6 +126,10 @@ TEST(TraceFile, BadInputNamesTheLineAndWhatWasExpected) {
        "the failure names an unknown task 9"},
       {replace("14 2000 0 failure join -1 2", "14 2000 0 failure join -1 77"),
        "unknown failure kind 77"},
+      // Readers loop over steps: a step near INT64_MAX must not get to them.
+      {replace("steps 14", "steps 9223372036854775807"), "out of range (0 to 2^62)"},
+      {replace("14 2000 0 failure", "9223372036854775807 2000 0 failure"),
+       "has a step or time out of range"},
       {replace("task 1 fiber 0", "task 1 fiber"), "expected 'task <id> <kind> <parent>"},
       {replace("object 0 mutex \"m\"", "object 0 mutex m"), "expected 'object <id> <kind>"},
       {replace("frame u 42", "frame x 42"), "expected 'frame <u|i> <line>"},
@@ -247,7 +252,7 @@ TEST(TraceRecording, AFailureWritesTheFullTraceAndItsExportsBesideTheSchedule) {
   ASSERT_FALSE(runs.empty());
   EXPECT_EQ(runs[0].task, 0);
   EXPECT_EQ(runs[0].value, weave::kNoTask);
-  for (std::size_t i = 1; i < runs.size(); ++i) EXPECT_NE(runs[i].task, runs[i].value);
+  for (std::size_t i = 1; i < runs.size(); ++i) EXPECT_EQ(runs[i].value, runs[i - 1].task);
 
   // The failure: last, with a stack; the body is the task involved, blocked on "never".
   ASSERT_TRUE(t->failure.has_value());
@@ -286,6 +291,57 @@ TEST(TraceRecording, AFailureWritesTheFullTraceAndItsExportsBesideTheSchedule) {
   const std::vector<TraceEvent> wakes = EventsOf(*t, TraceEventKind::kWake);
   ASSERT_FALSE(wakes.empty());
   for (const TraceEvent& wake : wakes) EXPECT_NE(wake.task, wake.value);
+}
+
+TEST(TraceRecording, ATaskResumedAfterItsTimerWithoutASwitchRunsAgain) {
+  const std::string dir = FreshDir("resume");
+  weave::Options o = TraceOptions(dir);
+  o.test_name = "Trace.Resume";
+  const weave::Result r = weave::explore(o, [] {
+    weave::this_task::sleep_for(std::chrono::milliseconds(5));  // the only task: no switch
+    weave::check(false, "stop after the sleep");
+  });
+  ASSERT_FALSE(r.ok());
+  absl::StatusOr<Trace> t = weave::ReadTraceFile(r.trace_paths.at(0));
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::vector<std::string> kinds;
+  for (const TraceEvent& e : t->events) kinds.emplace_back(weave::TraceEventKindName(e.kind));
+  EXPECT_THAT(kinds, testing::ElementsAre("run", "block", "timeout", "run", "failure"));
+  EXPECT_EQ(t->events[3].value, 0) << "it ran before itself";
+  EXPECT_EQ(t->events[3].time_ns, 5'000'000);
+  EXPECT_EQ(t->events[2].task, weave::kNoTask);
+  EXPECT_EQ(t->events[2].value, 0);
+}
+
+TEST(TraceRecording, APotentialDeadlockFoundInOneRunIsTracedInFull) {
+  const std::string dir = FreshDir("lock-order");
+  weave::Options o = TraceOptions(dir);
+  o.test_name = "Trace.LockOrder";
+  const weave::Result r = weave::explore(o, [] {
+    weave::mutex a{"a"};
+    weave::mutex b{"b"};
+    auto first = weave::spawn("a-then-b", [&] {
+      std::scoped_lock la(a);
+      std::scoped_lock lb(b);
+    });
+    first.join();  // never at once: no deadlock, only the inverted order
+    auto second = weave::spawn("b-then-a", [&] {
+      std::scoped_lock lb(b);
+      std::scoped_lock la(a);
+    });
+    second.join();
+  });
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.failure().kind, weave::FailureKind::kPotentialDeadlock) << r;
+  absl::StatusOr<Trace> t = weave::ReadTraceFile(r.trace_paths.at(0));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->mode, weave::TraceMode::kFull);
+  ASSERT_TRUE(t->failure.has_value());
+  EXPECT_EQ(t->failure->kind, weave::FailureKind::kPotentialDeadlock);
+  EXPECT_EQ(t->events.back().kind, TraceEventKind::kFailure);
+  EXPECT_EQ(t->events.back().value,
+            static_cast<std::int64_t>(weave::FailureKind::kPotentialDeadlock));
+  EXPECT_EQ(t->events.back().step, t->failure->step);
 }
 
 TEST(TraceRecording, TheSameScheduleGivesTheSameTraceTwice) {

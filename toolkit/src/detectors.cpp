@@ -176,6 +176,8 @@ std::vector<TraceFrame> TraceFrames(const std::vector<void*>& stack) {
   out.reserve(all.size());
   bool seen_user = false;
   for (StackFrame& f : all) {
+    // The harness, even in a stack with no user frame (a failure the run itself reports).
+    if (absl::StartsWith(f.function, "weave::detail::Simulation::Run(")) break;
     // In an optimized build the user's function may hold weave's inlined code, and when DWARF
     // gives no inline chain for the address its frame carries the line of that code (a weave
     // header): the function is still the user's, and a reader wants to see it.

@@ -68,8 +68,9 @@ void Validate(const Options& o) {
   if (o.watchdog < absl::ZeroDuration()) {
     throw std::invalid_argument("weave::Options::watchdog must not be negative (0 disables it)");
   }
-  if (o.trace_ring_events < 1) {
-    throw std::invalid_argument("weave::Options::trace_ring_events must be >= 1");
+  // The ring is allocated up front (40 bytes an event): 10 million events are 400 MB.
+  if (o.trace_ring_events < 1 || o.trace_ring_events > 10'000'000) {
+    throw std::invalid_argument("weave::Options::trace_ring_events must be between 1 and 10000000");
   }
   if (o.progress_interval < absl::ZeroDuration()) {
     throw std::invalid_argument("weave::Options::progress_interval must not be negative");
@@ -148,21 +149,26 @@ void WriteTrace(const Options& options, Trace& trace, const std::string& schedul
 // One more run of the failing `schedule` with a full trace (deterministic: the same run again).
 // False when that run did not fail the same way (the code under test is not deterministic), so
 // its trace would not show the failure.
+// A stall is not re-run (it would wait for the watchdog again, and leave another OS thread
+// behind); a potential deadlock whose inversion spans runs is not reported by one run alone, so
+// its replay then runs on past the step and is no match either.
 bool RecordFullTrace(const Options& options, const Schedule& schedule,
-                     const std::function<void()>& body, const Failure& failure, Trace& trace) {
+                     const std::string& schedule_path, const std::function<void()>& body,
+                     const Failure& failure, Trace& trace) {
+  if (failure.kind == FailureKind::kStall) return false;
   Options o = options;
   o.trace = TraceMode::kFull;
-  o.detect_lock_order = false;  // it spans runs; the failure, if it was one, is in `failure`
-  o.survey = false;
   detail::ReplayStrategy replayer(schedule);
   detail::Simulation sim(o, replayer);
+  // A crash in this run must not overwrite the failing schedule's file with this run's (empty)
+  // recording: a replaying guard reports the crash and leaves the file alone.
+  const Schedule unused;
+  detail::CrashGuard crash_guard(o, unused, schedule_path, "", /*replaying=*/true);
+  crash_guard.BeginRun(schedule.iteration, sim);
+  sim.set_crash_guard(&crash_guard);
   replayer.BeginRun();
   std::optional<Failure> again = sim.Run(body);
-  // A potential deadlock is found across runs: the replay only has to reach the same step.
-  const bool same = failure.kind == FailureKind::kPotentialDeadlock
-                        ? sim.steps() >= failure.step
-                        : again && again->kind == failure.kind && again->step == failure.step;
-  if (!same) return false;
+  if (!again || again->kind != failure.kind || again->step != failure.step) return false;
   // The exploration's report, which is complete (a race's earlier stack, a lock cycle).
   sim.BuildTrace(trace, failure);
   return true;
@@ -176,6 +182,7 @@ std::vector<StackFrame> CaptureAccessStack(const Options& options, const Schedul
                                            TaskId task) {
   Options o = options;          // the options the schedule ran with
   o.detect_lock_order = false;  // not needed to reach the access, and it spans runs
+  o.trace = TraceMode::kOff;
   detail::ReplayStrategy replayer(schedule);
   detail::Simulation sim(o, replayer);
   sim.set_capture_access(index);
@@ -380,7 +387,7 @@ Result explore(const Options& options, const std::function<void()>& body) {
       if (options.trace != TraceMode::kOff) {
         Trace trace;
         if (options.trace == TraceMode::kFull ||
-            !RecordFullTrace(options, result.schedule, body, result.failure(), trace)) {
+            !RecordFullTrace(options, result.schedule, path, body, result.failure(), trace)) {
           sim.BuildTrace(trace, result.maybe_failure());
         }
         WriteTrace(options, trace, path, result);
@@ -414,8 +421,9 @@ Result explore(const Options& options, const std::function<void()>& body) {
     result.schedule_path = first.schedule_path;
     result.replay_command = first.replay_command;
   }
-  if (options.write_trace && options.trace != TraceMode::kOff && result.trace_paths.empty() &&
-      result.trace_write_error.empty() && result.schedules > 0) {
+  // Nothing failed (a survey's races have their own schedule files, not this run's trace).
+  if (options.write_trace && options.trace != TraceMode::kOff && result.ok() &&
+      result.schedules > 0) {
     Trace trace;  // the last schedule run
     trace.iteration = result.schedules - 1;
     sim.BuildTrace(trace, std::nullopt);

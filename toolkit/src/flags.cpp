@@ -158,8 +158,8 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     o.trace = *mode;
   } else if (name == "trace_ring") {
     std::int64_t n = 0;
-    if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 100'000'000) {
-      return Bad(name, value, "a number of events between 1 and 100000000");
+    if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 10'000'000) {
+      return Bad(name, value, "a number of events between 1 and 10000000");
     }
     o.trace_ring_events = n;
   } else if (name == "trace_step_stacks") {

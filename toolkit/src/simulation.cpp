@@ -104,6 +104,8 @@ void Simulation::ResetForRun() {
   run_serial_ = g_next_run_serial.fetch_add(1, std::memory_order_relaxed);
   aborting_ = false;
   failure_.reset();
+  trace_.BeginRun();
+  trace_running_ = trace_last_ran_ = kNoTask;
   if (tasks_.empty()) tasks_.push_back(std::make_unique<TaskRecord>());
   tasks_[0]->Reset(kRootTask, "main", TaskKind::kBody, kNoTask);
   task_count_ = 1;
@@ -118,8 +120,6 @@ void Simulation::ResetForRun() {
   lock_nodes_.clear();
   instances_.clear();
   if (detect_races_) tasks_[0]->clock.Set(kRootTask, 1);
-  trace_.BeginRun();
-  TraceOf(kRootTask, TraceEventKind::kRun, Operation::kStart, -1, kNoTask);
 }
 
 std::optional<Failure> Simulation::Run(const std::function<void()>& body) {
@@ -203,9 +203,7 @@ void Simulation::InstallRootBackend(std::unique_ptr<TaskBackend> backend) {
 }
 
 void Simulation::SetCurrent(TaskRecord* t) {
-  if (current_ != t && current_ != nullptr) {
-    TraceOf(t->id, TraceEventKind::kRun, Operation::kStart, -1, current_->id);
-  }
+  TraceRunning(*t);
   current_ = t;
   t_current_backend = t->id == kRootTask ? root_backend_.get() : t->backend.get();
 }
@@ -300,7 +298,11 @@ void Simulation::Reschedule(Operation op) {
     OnPointWhileStopping(op);
     return;
   }
-  if (next != current_->id) SwitchTo(task(next));
+  if (next != current_->id) {
+    SwitchTo(task(next));
+  } else {
+    TraceRunning(*current_);  // picked again, after it blocked maybe
+  }
   if (aborting_) OnPointWhileStopping(op);
 }
 
@@ -479,7 +481,8 @@ bool Simulation::BeginWait(Operation op, const SyncObject* object, Nanos deadlin
   me.blocked_where = where;
   me.blocked_on_task = on_task;
   me.waiting_cancellable = cancellable;
-  TraceOf(me.id, TraceEventKind::kBlock, op, me.last_object, on_task, TraceStack());
+  TraceOf(me.id, TraceEventKind::kBlock, op, me.last_object, on_task, TraceStackIfFull());
+  TraceStopped();
   MakeBlocked(me);
   if (deadline != kNoDeadline) {
     me.timer_deadline = deadline;
@@ -591,6 +594,7 @@ TaskBackend& Simulation::FinishCurrentTask() {
   me.last_op = Operation::kFinish;
   me.last_object = -1;
   TraceOf(me.id, TraceEventKind::kFinish, Operation::kFinish, -1, -1);
+  TraceStopped();
   Unlink(me);
   MakeBlocked(me);  // leaves the runnable set
   me.state = TaskState::kFinished;
@@ -769,7 +773,7 @@ void Simulation::ReportFailure(FailureKind kind, std::string message, std::strin
   if (trace_.on()) {
     NoteInvolved(kind);
     TraceOf(current_->id, TraceEventKind::kFailure, current_->last_op, current_->last_object,
-            static_cast<std::int64_t>(kind), TraceStack());
+            static_cast<std::int64_t>(kind), TraceStackIfFull());
   }
   failure_ = std::move(f);
   aborting_ = true;

@@ -185,6 +185,15 @@ absl::Status Trace::Validate(std::string_view source) const {
   const auto task_ok = [&](std::int64_t id) {
     return id >= kNoTask && id < static_cast<std::int64_t>(tasks.size());
   };
+  // Steps and times far beyond any run (2^62): a corrupt file, which readers must not loop over.
+  constexpr std::int64_t kLimit = std::int64_t{1} << 62;
+  const auto in_range = [&](std::int64_t v) { return v >= 0 && v <= kLimit; };
+  if (!in_range(steps) || !in_range(end_time_ns)) {
+    return error("steps ", steps, " or end time ", end_time_ns, " out of range (0 to 2^62)");
+  }
+  if (failure && !in_range(failure->step)) {
+    return error("the failure's step ", failure->step, " is out of range (0 to 2^62)");
+  }
   std::int64_t last_step = -1;
   std::int64_t last_time = 0;
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -203,6 +212,9 @@ absl::Status Trace::Validate(std::string_view source) const {
     if (ValueIsTask(e.kind) && !task_ok(e.value)) {
       return error("event ", i, " (", AV(TraceEventKindName(e.kind)), ") names an unknown task ",
                    e.value);
+    }
+    if (!in_range(e.step) || !in_range(e.time_ns)) {
+      return error("event ", i, " has a step or time out of range (0 to 2^62)");
     }
     if (e.step < last_step || (i > 0 && e.time_ns < last_time)) {
       return error("event ", i, " goes back in steps or time (step ", e.step, ", time ", e.time_ns,

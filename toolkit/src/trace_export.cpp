@@ -23,20 +23,26 @@ namespace weave {
 absl::StatusOr<std::string> RenderDotToSvg(const std::string& dot) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path dir = fs::temp_directory_path(ec);
+  const fs::path temp = fs::temp_directory_path(ec);
   if (ec) return absl::UnavailableError(absl::StrCat("no temporary directory: ", ec.message()));
-  const std::string base =
-      (dir / absl::StrCat("weave-dot-", ::getpid(), "-", reinterpret_cast<std::uintptr_t>(&dot)))
-          .string();
-  const std::string input = base + ".dot";
-  const std::string output = base + ".svg";
-  const std::string errors = base + ".err";
+  // A private directory (mkdtemp: mode 0700, a fresh name), so that nobody can plant a file or a
+  // symbolic link under the names used below.
+  std::string dir_template = (temp / "weave-dot-XXXXXX").string();
+  if (::mkdtemp(dir_template.data()) == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot create a temporary directory in ",
+                                               temp.string(), ": ", std::strerror(errno)));
+  }
+  const std::string dir = dir_template;
+  const std::string input = dir + "/graph.dot";
+  const std::string output = dir + "/graph.svg";
+  const std::string errors = dir + "/dot.err";
   struct Cleanup {
-    std::vector<std::string> paths;
+    std::string dir;
     ~Cleanup() {
-      for (const std::string& p : paths) ::unlink(p.c_str());
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
     }
-  } cleanup{{input, output, errors}};
+  } cleanup{dir};
   if (absl::Status st = detail::WriteFileAtomically(input, dot); !st.ok()) return st;
 
   posix_spawn_file_actions_t actions;

@@ -45,20 +45,24 @@ std::string_view TraceOperationName(TraceOperation op);
 std::optional<TraceOperation> ParseTraceOperation(std::string_view name);
 
 enum class TraceEventKind : std::uint8_t {
-  kRun,      // `task` starts running (the scheduler switched to it); value: the task that ran
-             // before it, or -1 at the start of the run
+  kRun,      // `task` starts running: the scheduler switched to it, or picked it again after it
+             // blocked; value: the task that ran before it (itself after such a block), or -1 at
+             // the start of the run. A running span lasts until the task's next kBlock or
+             // kFinish, or the next kRun of another task
   kPoint,    // `task` reached a scheduling point: `operation` on `object` (-1: none); for a
              // choose, value is the choice made
   kBlock,    // `task` blocked: `operation` on `object`; value: the task it waits for (a join),
              // else -1. `stack`: where it blocked (full mode)
   kWake,     // `task` woke task `value`, which waited with `operation` on `object`
-  kTimeout,  // the deadline of task `value` passed (virtual time moved to it); `task` is the task
-             // that was running, or -1
+  kTimeout,  // the deadline of task `value` passed (virtual time moved to it); `task` is -1 (no
+             // task did it); `operation` and `object`: what task `value` waited on
   kSpawn,    // `task` created task `value`
   kJoin,     // `task` joined task `value`, which had finished
   kFinish,   // `task` finished (returned, threw, or was unwound)
   kSend,     // `task` queued message number `value` on channel `object` (numbered from 0 per
-             // channel per run; a receive takes the message with the same number)
+             // channel per run; a receive takes the message with the same number). A send
+             // withdrawn after it was queued (a rendezvous that timed out) keeps its event, and
+             // the next send reuses its number: a receive matches the latest send of its number
   kReceive,  // `task` took message number `value` from channel `object`; -1: a message queued
              // before the run
   kFailure,  // the run failed here; value: the FailureKind; `stack`: where (full mode)

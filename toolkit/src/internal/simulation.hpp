@@ -321,6 +321,19 @@ class Simulation {
   }
   // Full mode: the id of the current task's stack, captured now; -1 otherwise.
   std::int32_t TraceStack();
+  std::int32_t TraceStackIfFull() { return trace_.full() ? TraceStack() : -1; }
+  // Records that `t` runs now (a kRun event) unless the trace already has it running: called at
+  // every switch, and where a task that blocked is resumed without one (its timer fired and it
+  // was picked again).
+  void TraceRunning(const TaskRecord& t) {
+    if (trace_running_ == t.id || !trace_.on() || aborting_ || stack_requester_ != nullptr) return;
+    trace_.Record(step_, now_, t.id, TraceEventKind::kRun, Operation::kStart, -1, trace_last_ran_);
+    trace_running_ = trace_last_ran_ = t.id;
+  }
+  // The running task blocked or finished: whoever runs next, even itself, starts a new span.
+  void TraceStopped() {
+    if (stack_requester_ == nullptr) trace_running_ = kNoTask;
+  }
   // The tasks and objects a failure of `kind` involves (for the trace's highlights).
   void NoteInvolved(FailureKind kind);
 
@@ -389,6 +402,8 @@ class Simulation {
   TaskRecord* stack_requester_ = nullptr;
   // The trace of the current run.
   TraceRecorder trace_;
+  TaskId trace_running_ = kNoTask;   // the task the trace has running (kNoTask: none)
+  TaskId trace_last_ran_ = kNoTask;  // the last task that had a kRun event
   const bool trace_step_stacks_;
   std::vector<void*> trace_stack_scratch_;
 };

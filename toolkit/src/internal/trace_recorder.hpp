@@ -22,7 +22,6 @@ namespace weave::detail {
 class TraceRecorder {
  public:
   void Configure(TraceMode mode, std::size_t ring_capacity);
-  TraceMode mode() const { return mode_; }
   bool on() const { return mode_ != TraceMode::kOff; }
   bool full() const { return mode_ == TraceMode::kFull; }
 
@@ -58,11 +57,10 @@ class TraceRecorder {
     involved_objects_ = std::move(objects);
   }
 
-  // Moves the events out in order, symbolizes the stacks, and fills the parts of `trace` the
-  // recorder owns (mode, dropped_events, events, stacks, the failure's involved lists).
+  // Copies the events out in order (oldest first), symbolizes the stacks, and fills the parts of
+  // `trace` the recorder owns (mode, dropped_events, events, stacks, the failure's involved
+  // lists).
   void Build(Trace& trace);
-
-  std::int64_t recorded() const { return recorded_; }
 
  private:
   TraceEvent& Slot() {
