@@ -223,7 +223,7 @@ void BM_Write100kStepTrace(benchmark::State& state) {
     }
     total += timer.Stop();
   }
-  const double iterations = static_cast<double>(state.iterations());
+  const auto iterations = static_cast<double>(state.iterations());
   state.counters["ms"] = total.wall_nanos / iterations * 1e-6;
   state.counters["MB"] = static_cast<double>(bytes) / 1e6;
   state.counters["events"] = static_cast<double>(trace.events.size());

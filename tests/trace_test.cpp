@@ -29,7 +29,7 @@ using weave::TraceEvent;
 using weave::TraceEventKind;
 
 std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "weave_trace_test_" + name;
+  std::string dir = ::testing::TempDir() + "weave_trace_test_" + name;
   std::filesystem::remove_all(dir);
   return dir;
 }

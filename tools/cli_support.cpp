@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -30,11 +31,11 @@ bool ParsedArgs::Has(std::string_view name) const {
   return false;
 }
 
-std::string ParsedArgs::Last(std::string_view name, std::string fallback) const {
-  for (auto it = options.rbegin(); it != options.rend(); ++it) {
-    if (it->first == name) return it->second;
-  }
-  return fallback;
+std::string ParsedArgs::Last(std::string_view name, const std::string& fallback) const {
+  // The last occurrence wins, as on most command lines.
+  const auto it = std::find_if(options.rbegin(), options.rend(),
+                               [&](const auto& option) { return option.first == name; });
+  return it != options.rend() ? it->second : fallback;
 }
 
 std::vector<std::string> ParsedArgs::All(std::string_view name) const {
@@ -318,7 +319,7 @@ std::string Printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c < 0x7F) {
       out += static_cast<char>(c);
       ++i;
@@ -424,7 +425,7 @@ std::string FormatDuration(std::int64_t ns) {
 std::string JsonString(std::string_view text) {
   std::string out = "\"";
   for (std::size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       char32_t code_point = 0;
       const std::size_t length = DecodeUtf8(text.substr(i), code_point);

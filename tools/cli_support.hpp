@@ -53,7 +53,7 @@ class ParsedArgs {
 
   bool Has(std::string_view name) const;
   // The last value given for `name`, or `fallback`.
-  std::string Last(std::string_view name, std::string fallback = "") const;
+  std::string Last(std::string_view name, const std::string& fallback = "") const;
   std::vector<std::string> All(std::string_view name) const;
 };
 

@@ -89,7 +89,7 @@ absl::Status RunGraph(const std::vector<std::string>& argv) {
       const absl::StatusCode code = svg.status().code() == absl::StatusCode::kInvalidArgument
                                         ? absl::StatusCode::kInternal
                                         : svg.status().code();
-      return absl::Status(code, absl::StrCat("cannot render SVG: ", svg.status().message()));
+      return {code, absl::StrCat("cannot render SVG: ", svg.status().message())};
     }
     text = *std::move(svg);
   }

@@ -179,7 +179,7 @@ absl::StatusOr<std::vector<TaskId>> FindTasks(const Trace& t, const std::string&
   std::vector<std::string> known;
   for (const TraceTask& task : t.tasks) {
     if (known.size() == 8) {
-      known.push_back("...");
+      known.emplace_back("...");
       break;
     }
     known.push_back(TaskColumnLabel(t, task.id));

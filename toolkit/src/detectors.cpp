@@ -642,7 +642,7 @@ std::string Simulation::WaitForCycle() const {
   };
   for (std::size_t start = 0; start < task_count_; ++start) {
     std::vector<TaskId> path;
-    TaskId at = static_cast<TaskId>(start);
+    auto at = static_cast<TaskId>(start);
     while (at != kNoTask && std::find(path.begin(), path.end(), at) == path.end()) {
       path.push_back(at);
       at = waits_for(*tasks_[static_cast<std::size_t>(at)]);

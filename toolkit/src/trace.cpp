@@ -106,7 +106,6 @@ bool ValueIsTask(TraceEventKind kind) {
     case TraceEventKind::kTimeout:
     case TraceEventKind::kSpawn:
     case TraceEventKind::kJoin:
-      return true;
     case TraceEventKind::kBlock:  // a join's task, or -1
       return true;
     default:
@@ -399,7 +398,7 @@ absl::StatusOr<Trace> ParseTrace(std::string_view text, std::string_view source)
   do {                                        \
     auto value_ = (expr);                     \
     if (!value_.ok()) return value_.status(); \
-    lhs = std::move(*value_);                 \
+    (lhs) = std::move(*value_);               \
   } while (0)
   WEAVE_ASSIGN_OR_RETURN(t.test_name, ReadQuoted(p, "test"));
   WEAVE_ASSIGN_OR_RETURN(t.strategy, ReadQuoted(p, "strategy"));
@@ -489,7 +488,7 @@ absl::StatusOr<Trace> ParseTrace(std::string_view text, std::string_view source)
       if (!ff.Word(visibility) || (visibility != "u" && visibility != "i") ||
           !ff.Integer(frame.line) || !ff.Quoted(frame.file) || !ff.Quoted(frame.function) ||
           !ff.Done()) {
-        return p.Error("'frame <u|i> <line> \"<file>\" \"<function>\"'", p.current_line());
+        return p.Error(R"('frame <u|i> <line> "<file>" "<function>"')", p.current_line());
       }
       frame.internal = visibility == "i";
     }

@@ -65,7 +65,7 @@ void AppendInt(std::string& out, std::int64_t v) {
 // Nanoseconds as microseconds with three decimals ("12.345"), exactly.
 void AppendMicros(std::string& out, Stamp ns) {
   // The magnitude as unsigned: -INT64_MIN does not fit an int64.
-  std::uint64_t magnitude = static_cast<std::uint64_t>(ns);
+  auto magnitude = static_cast<std::uint64_t>(ns);
   if (ns < 0) {
     out += '-';
     magnitude = ~magnitude + 1;
@@ -284,13 +284,13 @@ class ChromeTraceWriter {
     out_ += first_event_ ? "\n{\"name\":" : ",\n{\"name\":";
     first_event_ = false;
     AppendJsonString(out_, name);
-    out_ += ",\"cat\":\"";
+    out_ += R"(,"cat":")";
     out_ += cat;  // always one of ours: no escaping needed
-    out_ += "\",\"ph\":\"";
+    out_ += R"(","ph":")";
     out_ += ph;
-    out_ += "\",\"ts\":";
+    out_ += R"(","ts":)";
     AppendMicros(out_, ts);
-    out_ += ",\"pid\":1,\"tid\":";
+    out_ += R"(,"pid":1,"tid":)";
     AppendInt(out_, tid);
   }
 
@@ -374,17 +374,17 @@ class ChromeTraceWriter {
 
   void WriteMetadata() {
     BeginEvent("process_name", "__metadata", "M", 0, 1);
-    out_ += ",\"args\":{\"name\":";
+    out_ += R"(,"args":{"name":)";
     AppendJsonString(out_, trace_.test_name.empty() ? "weave" : trace_.test_name);
     out_ += "}}";
     for (std::size_t i = 0; i < trace_.tasks.size(); ++i) {
       const auto id = static_cast<TaskId>(i);
       BeginEvent("thread_name", "__metadata", "M", 0, Tid(id));
-      out_ += ",\"args\":{\"name\":";
+      out_ += R"(,"args":{"name":)";
       AppendJsonString(out_, task_labels_[i]);
       out_ += "}}";
       BeginEvent("thread_sort_index", "__metadata", "M", 0, Tid(id));
-      out_ += ",\"args\":{\"sort_index\":";
+      out_ += R"(,"args":{"sort_index":)";
       AppendInt(out_, id);
       out_ += "}}";
     }
@@ -458,7 +458,7 @@ class ChromeTraceWriter {
     BeginEvent("running", "run", "X", span.start, Tid(span.task));
     out_ += ",\"dur\":";
     AppendMicros(out_, span.end - span.start);
-    IntArg(",\"args\":{\"first_step\":", first.step);
+    IntArg(R"(,"args":{"first_step":)", first.step);
     IntArg(",\"last_step\":", trace_.events[span.last_event].step);
     IntArg(",\"start_time_ns\":", first.time_ns);
     IntArg(",\"end_time_ns\":", span.end_time_ns);
@@ -517,9 +517,9 @@ class ChromeTraceWriter {
     const TaskId track = TrackOf(e);
     BeginEvent(name_, TraceEventKindName(e.kind), "i", StampOf(e), track >= 0 ? Tid(track) : 1);
     // Events of no task belong to the whole run.
-    out_ += track >= 0 ? ",\"s\":\"t\"" : ",\"s\":\"p\"";
-    if (e.kind == Kind::kFailure) out_ += ",\"cname\":\"terrible\"";
-    IntArg(",\"args\":{\"step\":", e.step);
+    out_ += track >= 0 ? R"(,"s":"t")" : R"(,"s":"p")";
+    if (e.kind == Kind::kFailure) out_ += R"(,"cname":"terrible")";
+    IntArg(R"(,"args":{"step":)", e.step);
     IntArg(",\"virtual_time_ns\":", e.time_ns);
     // The track names the task; a timeout's track is the woken task's, not the running one's.
     if (e.task >= 0 && e.task != track) TaskArg(",\"task\":", e.task);
@@ -566,7 +566,7 @@ class ChromeTraceWriter {
     }
     const TaskId task = trace_.failure ? trace_.failure->task : event->task;
     BeginEvent(name_, "failure", "i", ts, task >= 0 ? Tid(task) : 1);
-    out_ += ",\"s\":\"p\",\"cname\":\"terrible\",\"args\":{";
+    out_ += R"(,"s":"p","cname":"terrible","args":{)";
     if (trace_.failure) {
       const TraceFailure& f = *trace_.failure;
       StringArg("\"message\":", f.message);
@@ -599,10 +599,10 @@ class ChromeTraceWriter {
     const std::int64_t id = ++flow_count_;
     BeginEvent(name, name, "s", StampOf(from), Tid(TrackOf(from)));
     IntArg(",\"id\":", id);
-    out_ += ",\"bp\":\"e\"}";
+    out_ += R"(,"bp":"e"})";
     BeginEvent(name, name, "f", StampOf(to), Tid(TrackOf(to)));
     IntArg(",\"id\":", id);
-    out_ += ",\"bp\":\"e\"}";
+    out_ += R"(,"bp":"e"})";
   }
 
   void WriteOtherData() {

@@ -87,7 +87,7 @@ void AppendDotString(std::string& out, std::string_view s) {
 
 // What the red, bold failure highlight looks like.
 constexpr std::string_view kHighlight =
-    ", color=\"red\", fontcolor=\"red\", penwidth=2.5, style=\"bold\"";
+    R"(, color="red", fontcolor="red", penwidth=2.5, style="bold")";
 
 class DotWriter {
  public:
@@ -205,7 +205,7 @@ class DotWriter {
     }
     out_ += "  graph [label=";
     AppendDotString(out_, label);
-    out_ += ", labelloc=\"t\", fontname=\"Helvetica\"";
+    out_ += R"(, labelloc="t", fontname="Helvetica")";
     if (trace_.failure) out_ += ", fontcolor=\"red\"";
     out_ += "];\n";
     out_ += "  node [fontname=\"Helvetica\"];\n";
@@ -266,13 +266,13 @@ class DotWriter {
       std::string what =
           object >= 0 ? ObjectName(object) : std::string(TraceOperationName(wake.first_operation));
       Edge("t", waker, "t", woken, Times("wake: " + what, wake.count),
-           ", color=\"blue\", fontcolor=\"blue\"");
+           R"(, color="blue", fontcolor="blue")");
     }
     out_ += "\n  // message: sender -> receiver\n";
     for (const auto& [key, count] : messages_) {
       const auto& [sender, receiver, channel] = key;
       Edge("t", sender, "t", receiver, Times("message: " + ObjectName(channel), count),
-           ", color=\"darkgreen\", fontcolor=\"darkgreen\"");
+           R"(, color="darkgreen", fontcolor="darkgreen")");
     }
     out_ += "\n  // uses: task -> object it operated on\n";
     for (const auto& [key, ops] : uses_) {
@@ -282,7 +282,7 @@ class DotWriter {
         label += TraceOperationName(op);
       }
       Edge("t", key.first, "o", key.second, label,
-           ", color=\"gray60\", fontcolor=\"gray40\", fontsize=8, penwidth=0.6, arrowsize=0.5");
+           R"(, color="gray60", fontcolor="gray40", fontsize=8, penwidth=0.6, arrowsize=0.5)");
     }
     WriteDeadlockWaits();
   }
@@ -291,7 +291,7 @@ class DotWriter {
   void WriteDeadlockWaits() {
     if (!trace_.failure || trace_.failure->kind != FailureKind::kDeadlock) return;
     out_ += "\n  // deadlock: blocked task -> what it waits on\n";
-    constexpr std::string_view kWait = ", color=\"red\", fontcolor=\"red\", penwidth=2.5";
+    constexpr std::string_view kWait = R"(, color="red", fontcolor="red", penwidth=2.5)";
     std::set<TaskId> done;
     for (TaskId t : trace_.failure->tasks) {
       if (!KnownTask(t) || !done.insert(t).second) continue;

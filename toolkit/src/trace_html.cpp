@@ -133,8 +133,8 @@ std::string FormatNs(std::int64_t ns) {
 std::string Shorten(std::string_view s, std::size_t max_chars) {
   std::string out;
   std::size_t chars = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
+  for (const char byte : s) {
+    const auto c = static_cast<unsigned char>(byte);
     const bool starts_char = (c & 0xC0) != 0x80;
     if (starts_char) {
       if (chars == max_chars) {
@@ -148,7 +148,7 @@ std::string Shorten(std::string_view s, std::size_t max_chars) {
       }
       ++chars;
     }
-    out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : s[i]);
+    out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : byte);
   }
   return out;
 }
@@ -224,7 +224,7 @@ class HtmlReport {
   explicit HtmlReport(const Trace& trace) : t_(trace) { Analyze(); }
 
   std::string Render() {
-    out_.reserve(64 * 1024 + t_.events.size() * 64);
+    out_.reserve(std::size_t{64} * 1024 + t_.events.size() * 64);
     Head();
     Summary();
     FailureSection();
@@ -582,7 +582,7 @@ void HtmlReport::Summary() {
 void HtmlReport::FailureSection() {
   if (!t_.failure) return;
   const TraceFailure& f = *t_.failure;
-  absl::StrAppend(&out_, "<section id=\"failure\" data-kind=\"", AV(FailureKindName(f.kind)),
+  absl::StrAppend(&out_, R"(<section id="failure" data-kind=")", AV(FailureKindName(f.kind)),
                   "\">\n<h2>Failure: ", AV(FailureKindName(f.kind)),
                   "</h2>\n<p class=\"message\" id=\"failure-message\">", Esc(f.message), "</p>\n",
                   "<dl class=\"meta\">\n<dt>kind</dt><dd>", AV(FailureKindName(f.kind)),
@@ -648,7 +648,7 @@ void HtmlReport::TimelineSection() {
       "</span> x: scheduling step (virtual time above); hover for details.</p>\n");
   if (thin_) {
     const std::vector<TraceEvent>& ev = t_.events;
-    absl::StrAppend(&out_, "<p class=\"note\" id=\"timeline-thinned\">This trace has ", ev.size(),
+    absl::StrAppend(&out_, R"(<p class="note" id="timeline-thinned">This trace has )", ev.size(),
                     " events, too many to mark one by one: the timeline draws every "
                     "running and blocked span (merging those under ",
                     Num(kMergePx), " pixels apart) but markers and edges only for the ",
@@ -658,7 +658,7 @@ void HtmlReport::TimelineSection() {
   }
   absl::StrAppend(&out_, "<div class=\"scroll\">\n<svg id=\"timeline\" width=\"", Num(width),
                   "\" height=\"", Num(height), "\" viewBox=\"0 0 ", Num(width), " ", Num(height),
-                  "\" role=\"img\" aria-label=\"timeline of ",
+                  R"(" role="img" aria-label="timeline of )",
                   Plural(t_.tasks.size(), "task", "tasks"), "\">\n");
   out_.append(
       "<defs><pattern id=\"tl-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
@@ -682,7 +682,7 @@ void HtmlReport::TimelineSection() {
   if (t_.failure) {
     const double x = failure_event_ ? event_x_[*failure_event_] : X(t_.failure->step);
     absl::StrAppend(
-        &out_, "<g class=\"failure-line\" id=\"failure-marker\"><title>",
+        &out_, R"(<g class="failure-line" id="failure-marker"><title>)",
         Esc(absl::StrCat("failure at step ", t_.failure->step, " (",
                          AV(FailureKindName(t_.failure->kind)), "): ", t_.failure->message)),
         "</title><line x1=\"", Num(x), "\" y1=\"", Num(kAxisHeight - 10), "\" x2=\"", Num(x),
@@ -708,9 +708,9 @@ void HtmlReport::TimelineAxis(double height) {
   for (std::int64_t s = (first_step_ + interval - 1) / interval * interval; s <= end_step_;
        s += interval) {
     const std::string x = Num(X(s));
-    absl::StrAppend(&out_, "<line class=\"grid\" x1=\"", x, "\" y1=\"", Num(kAxisHeight),
+    absl::StrAppend(&out_, R"(<line class="grid" x1=")", x, "\" y1=\"", Num(kAxisHeight),
                     "\" x2=\"", x, "\" y2=\"", Num(height - 8), "\"/><text x=\"", x, "\" y=\"",
-                    Num(kAxisHeight - 6), "\" text-anchor=\"middle\">", s, "</text>");
+                    Num(kAxisHeight - 6), R"(" text-anchor="middle">)", s, "</text>");
   }
   // Virtual time where it advances, unless the label would overlap the previous one.
   double last_x = -1e300;
@@ -724,8 +724,8 @@ void HtmlReport::TimelineAxis(double height) {
     last_x = x;
     absl::StrAppend(&out_, "<g><title>",
                     Esc(absl::StrCat("virtual time ", e.time_ns, " ns from step ", e.step)),
-                    "</title><line class=\"tick\" x1=\"", Num(x), "\" y1=\"17\" x2=\"", Num(x),
-                    "\" y2=\"23\"/><text class=\"time\" x=\"", Num(x + 2), "\" y=\"14\">",
+                    R"(</title><line class="tick" x1=")", Num(x), R"(" y1="17" x2=")", Num(x),
+                    R"(" y2="23"/><text class="time" x=")", Num(x + 2), R"(" y="14">)",
                     Esc(FormatNs(e.time_ns)), "</text></g>");
   }
   out_.append("</g>\n");
@@ -735,7 +735,7 @@ void HtmlReport::TimelineRow(std::size_t task, double width) {
   const TaskStats& s = stats_[task];
   const double top = RowTop(static_cast<std::int64_t>(task));
   absl::StrAppend(&out_, "<g class=\"task-row", s.involved ? " involved" : "", "\" data-task=\"",
-                  task, "\"><rect class=\"row-bg", task % 2 == 1 ? " alt" : "", "\" x=\"0\" y=\"",
+                  task, "\"><rect class=\"row-bg", task % 2 == 1 ? " alt" : "", R"(" x="0" y=")",
                   Num(top), "\" width=\"", Num(width), "\" height=\"", Num(kRowHeight), "\"/>\n");
   SpanRects(task, s.blocks, /*blocked=*/true);
   SpanRects(task, s.runs, /*blocked=*/false);
@@ -746,9 +746,9 @@ void HtmlReport::TimelineRow(std::size_t task, double width) {
 // The task labels, drawn last, over everything: the script moves them along when the timeline
 // scrolls sideways, so a long trace keeps saying which row is which.
 void HtmlReport::TimelineLabels() {
-  absl::StrAppend(&out_, "<g class=\"labels\"><rect class=\"row-bg\" x=\"0\" y=\"0\" width=\"",
+  absl::StrAppend(&out_, R"(<g class="labels"><rect class="row-bg" x="0" y="0" width=")",
                   Num(kLabelWidth - 4), "\" height=\"", Num(kAxisHeight),
-                  "\"/><text x=\"8\" y=\"14\">virtual time</text><text x=\"8\" y=\"",
+                  R"("/><text x="8" y="14">virtual time</text><text x="8" y=")",
                   Num(kAxisHeight - 6), "\">step</text>\n");
   for (std::size_t task = 0; task < t_.tasks.size(); ++task) {
     const double top = RowTop(static_cast<std::int64_t>(task));
@@ -756,9 +756,9 @@ void HtmlReport::TimelineLabels() {
     absl::StrAppend(
         &out_, "<g class=\"label", stats_[task].involved ? " involved" : "", "\" data-task=\"",
         task, "\"><title>", Esc(absl::StrCat(label, " (", t_.tasks[task].kind, ")")),
-        "</title><rect class=\"row-bg", task % 2 == 1 ? " alt" : "", "\" x=\"0\" y=\"", Num(top),
+        "</title><rect class=\"row-bg", task % 2 == 1 ? " alt" : "", R"(" x="0" y=")", Num(top),
         "\" width=\"", Num(kLabelWidth - 4), "\" height=\"", Num(kRowHeight),
-        "\"/><text x=\"8\" y=\"", Num(top + 17), "\">", Esc(Shorten(label, 28)), "</text></g>\n");
+        R"("/><text x="8" y=")", Num(top + 17), "\">", Esc(Shorten(label, 28)), "</text></g>\n");
   }
   out_.append("</g>\n");
 }
@@ -809,25 +809,25 @@ void HtmlReport::Marker(std::size_t i) {
   const std::string title = absl::StrCat("<title>", Esc(t_.Describe(e)), "</title>");
   switch (e.kind) {
     case TraceEventKind::kPoint:
-      absl::StrAppend(&out_, "<circle class=\"m-point\" cx=\"", Num(x), "\" cy=\"", Num(y),
-                      "\" r=\"3.5\">", title, "</circle>\n");
+      absl::StrAppend(&out_, R"(<circle class="m-point" cx=")", Num(x), "\" cy=\"", Num(y),
+                      R"(" r="3.5">)", title, "</circle>\n");
       break;
     case TraceEventKind::kSend:
     case TraceEventKind::kReceive:
       absl::StrAppend(&out_, "<rect class=\"m-", AV(TraceEventKindName(e.kind)), "\" x=\"",
-                      Num(x - 3.5), "\" y=\"", Num(y - 3.5), "\" width=\"7\" height=\"7\">", title,
+                      Num(x - 3.5), "\" y=\"", Num(y - 3.5), R"(" width="7" height="7">)", title,
                       "</rect>\n");
       break;
     case TraceEventKind::kFinish:
-      absl::StrAppend(&out_, "<rect class=\"m-finish\" x=\"", Num(x - 1.5), "\" y=\"", Num(y - 8),
-                      "\" width=\"3\" height=\"16\">", title, "</rect>\n");
+      absl::StrAppend(&out_, R"(<rect class="m-finish" x=")", Num(x - 1.5), "\" y=\"", Num(y - 8),
+                      R"(" width="3" height="16">)", title, "</rect>\n");
       break;
     case TraceEventKind::kTimeout:
-      absl::StrAppend(&out_, "<circle class=\"m-timeout\" cx=\"", Num(x), "\" cy=\"", Num(y),
-                      "\" r=\"4.5\">", title, "</circle>\n");
+      absl::StrAppend(&out_, R"(<circle class="m-timeout" cx=")", Num(x), "\" cy=\"", Num(y),
+                      R"(" r="4.5">)", title, "</circle>\n");
       break;
     case TraceEventKind::kFailure:
-      absl::StrAppend(&out_, "<path class=\"m-failure\" d=\"M", Num(x - 5), ",", Num(y - 5), "L",
+      absl::StrAppend(&out_, R"(<path class="m-failure" d="M)", Num(x - 5), ",", Num(y - 5), "L",
                       Num(x + 5), ",", Num(y + 5), "M", Num(x - 5), ",", Num(y + 5), "L",
                       Num(x + 5), ",", Num(y - 5), "\">", title, "</path>\n");
       break;
@@ -1116,11 +1116,11 @@ void HtmlReport::GraphSection() {
                0.25 * start.y + 0.5 * control.y + 0.25 * end.y};
     }
     const std::string kind = e.involved ? "involved" : e.kind;
-    absl::StrAppend(&out_, "<g class=\"gedge\" data-kind=\"", e.kind, "\" data-from=\"", e.from,
+    absl::StrAppend(&out_, R"(<g class="gedge" data-kind=")", e.kind, "\" data-from=\"", e.from,
                     "\" data-to=\"", e.to, "\"><title>", Esc(e.title),
                     "</title><path class=\"edge ", e.kind, e.involved ? " involved" : "", "\" d=\"",
                     path, "\" marker-end=\"url(#g-arrow-", kind, ")\"/><text class=\"glabel\" x=\"",
-                    Num(label.x), "\" y=\"", Num(label.y + 3), "\" text-anchor=\"middle\">",
+                    Num(label.x), "\" y=\"", Num(label.y + 3), R"(" text-anchor="middle">)",
                     Esc(e.label), "</text></g>\n");
   }
   out_.append("</g>\n");
@@ -1132,9 +1132,9 @@ void HtmlReport::GraphSection() {
                     "=\"", id, "\"><title>", Esc(title), "</title><rect x=\"", Num(b.x), "\" y=\"",
                     Num(b.y), "\" width=\"", Num(b.w), "\" height=\"", Num(b.h), "\" rx=\"",
                     std::string_view(cls) == "object" ? "14" : "4", "\"/><text x=\"", Num(b.cx()),
-                    "\" y=\"", Num(b.y + 19), "\" text-anchor=\"middle\">", Esc(Shorten(line1, 28)),
-                    "</text><text class=\"sub\" x=\"", Num(b.cx()), "\" y=\"", Num(b.y + 35),
-                    "\" text-anchor=\"middle\">", Esc(Shorten(line2, 34)), "</text></g>\n");
+                    "\" y=\"", Num(b.y + 19), R"(" text-anchor="middle">)", Esc(Shorten(line1, 28)),
+                    R"(</text><text class="sub" x=")", Num(b.cx()), "\" y=\"", Num(b.y + 35),
+                    R"(" text-anchor="middle">)", Esc(Shorten(line2, 34)), "</text></g>\n");
   };
   out_.append("<g class=\"nodes\">\n");
   for (std::size_t i = 0; i < n; ++i) {
@@ -1219,7 +1219,7 @@ void HtmlReport::StacksSection() {
     std::string location = f.file;
     if (!location.empty() && f.line > 0) absl::StrAppend(&location, ":", f.line);
     absl::StrAppend(
-        &out_, "<div class=\"frame\"><span class=\"idx\">#", index, "</span><code>",
+        &out_, R"(<div class="frame"><span class="idx">#)", index, "</span><code>",
         Esc(f.function.empty() ? "??" : f.function), "</code>",
         location.empty() ? "" : absl::StrCat(" <span class=\"loc\">at ", Esc(location), "</span>"),
         "</div>\n");
@@ -1277,7 +1277,7 @@ void HtmlReport::EventLog() {
                     "</p>\n");
   }
   if (log_end_ - log_begin_ < events.size()) {
-    absl::StrAppend(&out_, "<p class=\"note\" id=\"events-truncated\">Showing events ",
+    absl::StrAppend(&out_, R"(<p class="note" id="events-truncated">Showing events )",
                     log_begin_ + 1, " to ", log_end_, " of ", events.size(), " (steps ",
                     events[log_begin_].step, " to ", events[log_end_ - 1].step, "), around ",
                     t_.failure ? "the failure" : "the end",
@@ -1297,7 +1297,7 @@ void HtmlReport::EventLog() {
     const char* cls = e.kind == TraceEventKind::kFailure ? " failure" : involved ? " involved" : "";
     absl::StrAppend(
         &out_, "<tr class=\"ev-", AV(TraceEventKindName(e.kind)), cls, "\" data-step=\"", e.step,
-        "\"><td class=\"num\">", e.step, "</td><td class=\"num\" title=\"", e.time_ns, " ns\">",
+        R"("><td class="num">)", e.step, R"(</td><td class="num" title=")", e.time_ns, " ns\">",
         Esc(FormatNs(e.time_ns)), "</td><td>", e.task == kNoTask ? "—" : Esc(t_.TaskLabel(e.task)),
         "</td><td class=\"desc\">", Esc(description));
     if (ValidStack(e.stack)) {
