@@ -344,6 +344,36 @@ TEST(TraceRecording, APotentialDeadlockFoundInOneRunIsTracedInFull) {
   EXPECT_EQ(t->events.back().step, t->failure->step);
 }
 
+// Inlined even in a debug build: the stack below it then depends on the DWARF of inlined calls
+// inside a lambda, whose definition GCC nests in the enclosing function's.
+__attribute__((always_inline)) inline void ReceiveInAnInlinedHelper(weave::channel<int>& ch) {
+  (void)ch.receive();  // nobody sends: a deadlock
+}
+
+TEST(TraceRecording, StacksNameFunctionsInlinedIntoALambda) {
+  const std::string dir = FreshDir("inlined");
+  weave::Options o = TraceOptions(dir);
+  o.test_name = "Trace.Inlined";
+  const weave::Result r = weave::explore(o, [] {
+    weave::channel<int> ch{1, "ch"};
+    auto t = weave::spawn("receiver", [&] { ReceiveInAnInlinedHelper(ch); });
+    t.join();
+  });
+  ASSERT_FALSE(r.ok());
+  absl::StatusOr<Trace> t = weave::ReadTraceFile(r.trace_paths.at(0));
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::vector<std::string> user_functions;
+  for (const TraceEvent& e : EventsOf(*t, TraceEventKind::kBlock)) {
+    if (e.task != 1) continue;
+    for (const weave::TraceFrame& f : t->stacks.at(static_cast<std::size_t>(e.stack)).frames) {
+      if (!f.internal) user_functions.push_back(f.function);
+    }
+  }
+  ASSERT_GE(user_functions.size(), 2u);
+  EXPECT_THAT(user_functions[0], HasSubstr("ReceiveInAnInlinedHelper"));
+  EXPECT_THAT(user_functions[1], HasSubstr("lambda"));
+}
+
 TEST(TraceRecording, TheSameScheduleGivesTheSameTraceTwice) {
   const std::string dir = FreshDir("twice");
   const weave::Result r = weave::explore(TraceOptions(dir), ProducerConsumerThenDeadlock);

@@ -132,17 +132,45 @@ class Symbolizer {
     return plain != nullptr ? plain : "??";
   }
 
+  // The innermost function, inlined call or block whose code holds `address`, searching every
+  // DIE under `parent`. dwarf_getscopes (libdw 0.188) descends only into scopes that hold the
+  // address, so it misses a function defined inside another one, such as the operator() of a
+  // lambda in a test body (GCC nests its out-of-line DIE in the enclosing function's): with
+  // everything inlined into that lambda, a stack would lose every user frame there.
+  static bool FindInnermostScope(Dwarf_Die* parent, Dwarf_Addr address, Dwarf_Die* out) {
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0) return false;
+    do {
+      const int tag = dwarf_tag(&child);
+      const bool code = tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+                        tag == DW_TAG_lexical_block;
+      if (code && dwarf_haspc(&child, address) > 0) {
+        *out = child;
+        Dwarf_Die inner;
+        if (FindInnermostScope(&child, address, &inner)) *out = inner;
+        return true;
+      }
+      if (dwarf_haschildren(&child) > 0 && FindInnermostScope(&child, address, out)) return true;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+  }
+
   // addr2line -i: the functions inlined at `address`, innermost first, each at the line where the
   // next inner one was inlined, then the function that contains them all (named as `outer`, by
   // its ELF symbol). Empty when DWARF has no scopes for the address.
   static std::vector<StackFrame> InlineChain(Dwarf_Die* unit, Dwarf_Addr address,
                                              const StackFrame& outer) {
     Dwarf_Die* found = nullptr;
-    if (dwarf_getscopes(unit, address, &found) <= 0) return {};
-    // dwarf_getscopes follows an inlined function into its abstract definition; the chain of
-    // callers is the innermost scope's physical nesting.
-    Dwarf_Die innermost = found[0];
-    std::free(found);
+    Dwarf_Die innermost;
+    if (dwarf_getscopes(unit, address, &found) > 0) {
+      // dwarf_getscopes follows an inlined function into its abstract definition; the chain of
+      // callers is the innermost scope's physical nesting.
+      innermost = found[0];
+      std::free(found);
+    } else {
+      std::free(found);
+      if (!FindInnermostScope(unit, address, &innermost)) return {};
+    }
     Dwarf_Die* scopes = nullptr;
     const int count = dwarf_getscopes_die(&innermost, &scopes);
     if (count <= 0) return {};
