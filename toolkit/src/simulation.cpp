@@ -83,7 +83,8 @@ Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
       watchdog_(options.watchdog),
       detect_races_(options.detect_races),
       detect_lock_order_(options.detect_lock_order),
-      trace_step_stacks_(options.trace_step_stacks) {
+      // Only full traces capture stacks: otherwise no step pays for asking.
+      trace_step_stacks_(options.trace_step_stacks && options.trace == TraceMode::kFull) {
   trace_.Configure(options.trace,
                    static_cast<std::size_t>(std::max<std::int64_t>(options.trace_ring_events, 1)));
 }

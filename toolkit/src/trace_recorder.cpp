@@ -20,7 +20,6 @@ void TraceRecorder::BeginRun() {
   if (mode_ == TraceMode::kFull) events_.clear();
   recorded_ = 0;
   ring_next_ = 0;
-  stacks_.clear();
   stack_ids_.clear();
   channels_.clear();
   involved_tasks_.clear();
@@ -28,9 +27,7 @@ void TraceRecorder::BeginRun() {
 }
 
 std::int32_t TraceRecorder::InternStack(const std::vector<void*>& stack) {
-  auto [it, inserted] = stack_ids_.try_emplace(stack, static_cast<std::int32_t>(stacks_.size()));
-  if (inserted) stacks_.push_back(stack);
-  return it->second;
+  return stack_ids_.try_emplace(stack, static_cast<std::int32_t>(stack_ids_.size())).first->second;
 }
 
 TraceRecorder::Channel& TraceRecorder::ChannelAt(std::int32_t channel) {
@@ -69,9 +66,11 @@ void TraceRecorder::Build(Trace& trace) {
       trace.events.push_back(events_[static_cast<std::size_t>(i % capacity)]);
     }
   }
-  trace.stacks.clear();
-  trace.stacks.reserve(stacks_.size());
-  for (const std::vector<void*>& stack : stacks_) trace.stacks.push_back({TraceFrames(stack)});
+  // Ids are in order of first capture: each stack goes to its own slot.
+  trace.stacks.assign(stack_ids_.size(), TraceStack{});
+  for (const auto& [stack, id] : stack_ids_) {
+    trace.stacks[static_cast<std::size_t>(id)].frames = TraceFrames(stack);
+  }
   if (trace.failure) {
     trace.failure->tasks = involved_tasks_;
     trace.failure->objects = involved_objects_;

@@ -80,7 +80,7 @@ class TraceRecorder {
   std::vector<TraceEvent> events_;
   std::int64_t recorded_ = 0;
   std::size_t ring_next_ = 0;  // ring mode: where the next event goes (== recorded_ % size)
-  std::vector<std::vector<void*>> stacks_;
+  // Each distinct stack once, with its id (ids count up from 0 in order of first capture).
   absl::flat_hash_map<std::vector<void*>, std::int32_t> stack_ids_;
   std::vector<Channel> channels_;  // by object id
   std::vector<TaskId> involved_tasks_;
