@@ -463,8 +463,9 @@ TEST(Dot, DrawsABoxPerTaskAndAnEllipsePerObjectInUse) {
   EXPECT_THAT(LineStartingWith(dot, "t0 "), HasSubstr(R"(shape=box, label="0: main\nbody")"));
   EXPECT_THAT(LineStartingWith(dot, "t1 "), HasSubstr(R"(label="1: producer\nfiber")"));
   EXPECT_THAT(LineStartingWith(dot, "t2 "), HasSubstr(R"(label="2: consumer\ncoroutine")"));
-  EXPECT_THAT(LineStartingWith(dot, "o0 "), HasSubstr(R"(shape=ellipse, label="mutex 'm'")"));
-  EXPECT_THAT(LineStartingWith(dot, "o1 "), HasSubstr(R"(label="channel 'jobs'")"));
+  EXPECT_THAT(LineStartingWith(dot, "o0 "),
+              HasSubstr(R"dot(shape=ellipse, label="mutex 'm' (#0)")dot"));
+  EXPECT_THAT(LineStartingWith(dot, "o1 "), HasSubstr(R"dot(label="channel 'jobs' (#1)")dot"));
   EXPECT_THAT(LineStartingWith(dot, "o2 "), HasSubstr(R"(label="shared #2")"));
   EXPECT_EQ(LineStartingWith(dot, "o3 "), "") << "no event touches the semaphore";
 }
@@ -474,8 +475,9 @@ TEST(Dot, DrawsSpawnJoinWakeMessageAndUsesEdges) {
   EXPECT_THAT(dot, HasSubstr(R"(t0 -> t1 [label="spawn"];)"));
   EXPECT_THAT(dot, HasSubstr(R"(t0 -> t2 [label="spawn"];)"));
   EXPECT_THAT(dot, HasSubstr(R"(t1 -> t0 [label="join", style="dashed"];)"));
-  EXPECT_THAT(dot, HasSubstr(R"(t1 -> t2 [label="wake: mutex 'm'", color="blue")"));
-  EXPECT_THAT(dot, HasSubstr(R"(t1 -> t2 [label="message: channel 'jobs'", color="darkgreen")"));
+  EXPECT_THAT(dot, HasSubstr(R"dot(t1 -> t2 [label="wake: mutex 'm' (#0)", color="blue")dot"));
+  EXPECT_THAT(
+      dot, HasSubstr(R"dot(t1 -> t2 [label="message: channel 'jobs' (#1)", color="darkgreen")dot"));
   EXPECT_THAT(dot, HasSubstr(R"(t1 -> o0 [label="lock, unlock", color="gray60")"));
   EXPECT_THAT(dot, HasSubstr(R"(t2 -> o2 [label="write", color="gray60")"));
 }
@@ -487,7 +489,7 @@ TEST(Dot, MergesRepeatedWakesIntoOneCountedEdge) {
   ASSERT_EQ(wake.kind, K::kWake);
   trace.events.insert(trace.events.begin() + 18, {wake, wake});
   const std::string dot = weave::ToDot(trace);
-  EXPECT_THAT(dot, HasSubstr(R"(t1 -> t2 [label="wake: mutex 'm' x3")"));
+  EXPECT_THAT(dot, HasSubstr(R"dot(t1 -> t2 [label="wake: mutex 'm' (#0) x3")dot"));
   EXPECT_EQ(dot.find("t1 -> t2 [label=\"wake"), dot.rfind("t1 -> t2 [label=\"wake"));
 }
 
@@ -520,7 +522,8 @@ TEST(Dot, EscapesLabels) {
               HasSubstr(R"(label="1: prod\"ucer <b>&amp;amp;\n\\x\nfiber")"));
   // \l would be a left-justified line break: it stays a backslash and an l.
   EXPECT_THAT(LineStartingWith(dot, "t0 "), HasSubstr(R"(label="0: a\\lb\\x01\nbody")"));
-  EXPECT_THAT(LineStartingWith(dot, "o1 "), HasSubstr(R"(label="channel 'jobs \"x\"'")"));
+  EXPECT_THAT(LineStartingWith(dot, "o1 "),
+              HasSubstr(R"dot(label="channel 'jobs \"x\"' (#1)")dot"));
   // No raw newline or tab inside any label: one statement per line.
   for (char c : {'\t', '\x01'}) EXPECT_EQ(dot.find(c), std::string::npos);
 }

@@ -105,6 +105,18 @@ weave::Trace BigTrace(std::int64_t events, int tasks) {
   return t;
 }
 
+TEST(HtmlReport, ReplacesBytesThatAreNotUtf8) {
+  weave::Trace t = weave_test::SampleTrace();
+  t.objects[0].name = "bad\xff\xfe<b> \xc3\xa9";  // two stray bytes, then a valid "é"
+  t.tasks[1].name = "cut\xe2\x82";                // a sequence cut short
+  const std::string html = weave::ToHtmlReport(t);
+  EXPECT_EQ(html.find('\xff'), std::string::npos);
+  EXPECT_EQ(html.find('\xfe'), std::string::npos);
+  EXPECT_EQ(html.find("cut\xe2\x82"), std::string::npos);
+  EXPECT_THAT(html, HasSubstr("bad&#xFFFD;&#xFFFD;&lt;b&gt; \xc3\xa9"));
+  EXPECT_THAT(html, HasSubstr("cut&#xFFFD;&#xFFFD;"));
+}
+
 TEST(HtmlReport, EscapesAwkwardNamesInTextAndAttributes) {
   const std::string html = weave::ToHtmlReport(weave_test::SampleTrace(/*awkward_names=*/true));
   // Names carry <b>, quotes, & and newlines: none may reach the page as markup.

@@ -131,6 +131,10 @@ TEST(TraceFile, BadInputNamesTheLineAndWhatWasExpected) {
       {replace("14 2000 0 failure", "9223372036854775807 2000 0 failure"),
        "has a step or time out of range"},
       {replace("task 1 fiber 0", "task 1 fiber"), "expected 'task <id> <kind> <parent>"},
+      // Parents come first: a task cannot be its own ancestor, and only the body has none.
+      {replace("task 1 fiber 0", "task 1 fiber 1"), "task 1 has parent 1 (expected a task"},
+      {replace("task 1 fiber 0", "task 1 fiber 2"), "task 1 has parent 2 (expected a task"},
+      {replace("task 1 fiber 0", "task 1 fiber -1"), "only task 0 has none"},
       {replace("object 0 mutex \"m\"", "object 0 mutex m"), "expected 'object <id> <kind>"},
       {replace("frame u 42", "frame x 42"), "expected 'frame <u|i> <line>"},
       {replace("3 0 1 run start", "3 0 1 jog start"), "expected an event"},

@@ -171,8 +171,12 @@ absl::Status Trace::Validate(std::string_view source) const {
     if (tasks[i].id != static_cast<TaskId>(i)) {
       return error("task ", tasks[i].id, " listed at position ", i, " (expected ids 0, 1, ...)");
     }
-    if (tasks[i].parent < kNoTask || tasks[i].parent >= static_cast<TaskId>(tasks.size())) {
-      return error("task ", i, " has an unknown parent ", tasks[i].parent);
+    // A task is created by one that exists already: ids count up in creation order, so a parent's
+    // id is smaller (no parent chain can loop). Task 0, the body, has none.
+    if (tasks[i].parent < kNoTask || tasks[i].parent >= static_cast<TaskId>(i) ||
+        (i > 0 && tasks[i].parent == kNoTask)) {
+      return error("task ", i, " has parent ", tasks[i].parent,
+                   " (expected a task created before it; only task 0 has none)");
     }
   }
   for (std::size_t i = 0; i < objects.size(); ++i) {

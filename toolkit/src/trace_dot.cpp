@@ -114,11 +114,8 @@ class DotWriter {
     return id >= 0 && static_cast<std::size_t>(id) < trace_.objects.size();
   }
 
-  // "mutex 'm'", or "shared #2" when unnamed.
-  std::string ObjectName(std::int32_t id) const {
-    const TraceObject& o = trace_.objects[static_cast<std::size_t>(id)];
-    return o.name.empty() ? o.kind + " #" + std::to_string(id) : o.kind + " '" + o.name + "'";
-  }
+  // "mutex 'm' (#0)", or "shared #2" when unnamed: with the id, as two objects may share a name.
+  std::string ObjectName(std::int32_t id) const { return trace_.ObjectLabel(id); }
 
   void Collect() {
     touched_.assign(trace_.objects.size(), false);

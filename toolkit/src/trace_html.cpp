@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "internal/strings.hpp"
+#include "internal/utf8.hpp"
 
 #include "weave/trace_export.hpp"
 
@@ -60,9 +61,21 @@ constexpr std::size_t kNodesPerRow = 6;
 // --- text helpers -------------------------------------------------------------------------------
 
 // Escapes for both text and double- or single-quoted attribute values. Control characters other
-// than tab and line breaks are not allowed in HTML: they become U+FFFD, visibly.
+// than tab and line breaks are not allowed in HTML, and bytes that are not UTF-8 would make the
+// page undecodable: both become U+FFFD, visibly.
 void AppendEscaped(std::string* out, std::string_view s) {
-  for (const char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const std::size_t length = detail::Utf8SequenceLength(s, i);
+      if (length == 0) {
+        out->append("&#xFFFD;");
+      } else {
+        out->append(s.substr(i, length));
+        i += length - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '&':
         out->append("&amp;");
