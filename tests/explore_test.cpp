@@ -33,6 +33,7 @@ TEST(Explore, StopsAtTheFirstFailingSchedule) {
   int runs = 0;
   weave::Options o = Quick(1000);
   o.trace = weave::TraceMode::kOff;  // no extra run to record the failing schedule's trace
+  o.minimize = false;                // nor to shrink it
   const weave::Result r = weave::explore(o, [&] {
     ++runs;
     weave::check(runs < 5, "fifth run fails");
@@ -48,6 +49,7 @@ TEST(Explore, TracingRunsTheFailingScheduleOnceMoreToRecordItInFull) {
   int runs = 0;
   weave::Options o = Quick(1000);
   o.out_dir = ::testing::TempDir() + "weave_explore_trace";
+  o.minimize = false;  // shrinking would run it again
   const weave::Result r = weave::explore(o, [&] {
     ++runs;
     weave::check(runs != 5, "fifth run fails");  // the sixth, its replay, passes: not the same
@@ -355,6 +357,7 @@ weave::Options Once() {
   o.iterations = 1;
   o.strategy = weave::Strategy::RoundRobin();
   o.out_dir = ::testing::TempDir() + "weave_explore_test";
+  o.minimize = false;  // the tests count destructors: no runs after the failing one
   return o;
 }
 

@@ -61,7 +61,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadFlag{"--weave_iterations=0", "--weave_iterations=0: expected a positive"},
                       BadFlag{"--weave_iterations=lots", "expected a positive integer"},
                       BadFlag{"--weave_seed=-1", "--weave_seed=-1: expected an unsigned"},
-                      BadFlag{"--weave_strategy=pct:banana", "expected one of random, rr"},
+                      BadFlag{"--weave_strategy=pct:banana", "expected one of portfolio, random, pct"},
                       BadFlag{"--weave_time_budget=soon", "expected a positive duration"},
                       BadFlag{"--weave_max_steps=0", "expected a positive integer"},
                       BadFlag{"--weave_stack_size=1K", "at least 16K"},

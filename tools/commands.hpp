@@ -1,4 +1,5 @@
-// The subcommands of the `weave` command, one file each (show.cpp, stats.cpp, exports.cpp);
+// The subcommands of the `weave` command, one file each (show.cpp, stats.cpp, exports.cpp,
+// minimize.cpp);
 // weave_main.cpp dispatches to them and turns their status into one line and an exit code.
 #pragma once
 
@@ -25,5 +26,6 @@ extern const Command kStatsCommand;
 extern const Command kGraphCommand;
 extern const Command kHtmlCommand;
 extern const Command kJsonCommand;
+extern const Command kMinimizeCommand;
 
 }  // namespace weave::cli

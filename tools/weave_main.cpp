@@ -24,11 +24,11 @@ constexpr int kExitBadInput = 1;
 constexpr int kExitUsage = 2;
 
 constexpr const Command* kCommands[] = {&kShowCommand, &kStatsCommand, &kGraphCommand,
-                                        &kHtmlCommand, &kJsonCommand};
+                                        &kHtmlCommand, &kJsonCommand,  &kMinimizeCommand};
 
 std::string Usage() {
   std::string out =
-      "weave: look at the trace of a weave schedule.\n"
+      "weave: look at the trace of a weave schedule, or shrink a failing schedule.\n"
       "\n"
       "usage: weave COMMAND FILE [options]\n"
       "       weave help COMMAND | weave COMMAND --help\n"
@@ -36,12 +36,13 @@ std::string Usage() {
       "\n"
       "commands:\n";
   for (const Command* c : kCommands) {
-    absl::StrAppend(&out, "  ", PadRight(c->name, 7), AV(c->summary), "\n");
+    absl::StrAppend(&out, "  ", PadRight(c->name, 10), AV(c->summary), "\n");
   }
   out +=
       "\n"
       "FILE is a .trace file: weave writes NAME.trace beside NAME.schedule when a schedule fails,\n"
       "and a replay writes one on demand (--weave_write_trace). '-' reads standard input.\n"
+      "`weave minimize` takes a .schedule file and the test binary that wrote it instead.\n"
       "\n"
       "exit status: 0 done; 1 the file cannot be read or is not a valid trace, or output cannot\n"
       "be written; 2 the command line is wrong.\n";

@@ -217,7 +217,8 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
       absl::CEscape(options.strategy.ToString()), "\nseed ", options.seed, "\niteration ");
   header_suffix_ = absl::StrCat(
       "\nmax-steps ", options.max_steps, "\nspurious-wakeups ", options.spurious_wakeups ? 1 : 0,
-      options.event_loop ? "\nevent-loop 1" : "", "\nfailure crash\nmessage ");
+      options.event_loop ? "\nevent-loop 1" : "", options.fair ? "" : "\nfair 0",
+      "\nfailure crash\nmessage ");
   EnsureAlternateStack();
   {
     std::scoped_lock lock(g_install_mutex);

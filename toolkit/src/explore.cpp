@@ -10,9 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "internal/crash_guard.hpp"
+#include "internal/shrink.hpp"
 #include "internal/simulation.hpp"
 #include "internal/strategies.hpp"
 
+#include "weave/shrink.hpp"
 #include "weave/trace_export.hpp"
 
 namespace weave {
@@ -99,6 +101,7 @@ void FillScheduleHeader(const Options& options, std::int64_t iteration, const Fa
   s.max_steps = options.max_steps;
   s.spurious_wakeups = options.spurious_wakeups;
   s.event_loop = options.event_loop;
+  s.fair = options.fair;
   s.failure = failure.kind;
   s.failure_message = failure.message;
 }
@@ -251,6 +254,7 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
   run_options.max_steps = schedule.max_steps;
   run_options.spurious_wakeups = schedule.spurious_wakeups;
   run_options.event_loop = schedule.event_loop;
+  run_options.fair = schedule.fair;
   // A replay reproduces one failure: a survey's schedule file stands for the race it was written
   // for, which its replay then stops at (the first race of that run).
   run_options.survey = false;
@@ -329,15 +333,55 @@ class CachedRecording {
 };
 }  // namespace
 
+Result minimize(const Options& options, const Schedule& schedule,
+                const std::function<void()>& body) {
+  Validate(options);
+  const std::string source =
+      options.minimize_schedule.empty() ? SchedulePath(options) : options.minimize_schedule;
+  // The failure as a replay reports it; its trace files, if any, stay as they are.
+  Options replay_options = options;
+  replay_options.replay_file = source;
+  replay_options.trace = TraceMode::kOff;
+  Result result = replay(replay_options, schedule, body);
+  if (result.ok()) {
+    result.input_error = absl::FailedPreconditionError(
+        absl::StrCat(source, ": the schedule runs without failing: nothing to minimize"));
+    return result;
+  }
+  if (!result.input_error.ok()) return result;
+  Minimization& m = result.minimization.emplace();
+  detail::ObserverScope observers(options);
+  const detail::ShrinkOutcome outcome = detail::ShrinkSchedule(
+      options, schedule, result.failure().kind, body, options.minimize_time, source);
+  if (!outcome.skipped.empty()) {
+    m.note = absl::StrCat("skipped: ", outcome.skipped);
+    return result;
+  }
+  const std::string path = MinSchedulePath(source);
+  detail::WriteMinimized(outcome, path, m);
+  if (!m.schedule_path.empty()) m.replay_command = detail::ReplayCommandFor(NameOf(options), path);
+  return result;
+}
+
+namespace {
+// Reads the schedule file `path` for a replay or a minimization: it must be one of this test.
+absl::StatusOr<Schedule> ReadScheduleOf(const Options& options, const std::string& path) {
+  absl::StatusOr<Schedule> schedule = ReadScheduleFile(path);
+  if (schedule.ok() && !options.test_name.empty() && schedule->test_name != options.test_name) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":2: expected a schedule of test '",
+                                                   options.test_name, "', got one of '",
+                                                   schedule->test_name, "'"));
+  }
+  return schedule;
+}
+}  // namespace
+
 Result explore(const Options& options, const std::function<void()>& body) {
   Validate(options);
-  if (!options.replay_file.empty()) {
-    absl::StatusOr<Schedule> schedule = ReadScheduleFile(options.replay_file);
-    if (schedule.ok() && !options.test_name.empty() && schedule->test_name != options.test_name) {
-      schedule = absl::InvalidArgumentError(
-          absl::StrCat(options.replay_file, ":2: expected a schedule of test '", options.test_name,
-                       "', got one of '", schedule->test_name, "'"));
-    }
+  const std::string& input =
+      options.minimize_schedule.empty() ? options.replay_file : options.minimize_schedule;
+  if (!input.empty()) {
+    absl::StatusOr<Schedule> schedule = ReadScheduleOf(options, input);
     if (!schedule.ok()) {
       Result result;
       result.test_name = options.test_name;
@@ -345,6 +389,7 @@ Result explore(const Options& options, const std::function<void()>& body) {
       result.input_error = schedule.status();
       return result;
     }
+    if (!options.minimize_schedule.empty()) return minimize(options, *schedule, body);
     return replay(options, *schedule, body);
   }
 
@@ -392,6 +437,11 @@ Result explore(const Options& options, const std::function<void()>& body) {
         }
         WriteTrace(options, trace, path, result);
       }
+      detail::MinimizeFailure(options, body, result);
+      if (result.minimization && !result.minimization->schedule_path.empty()) {
+        result.minimization->replay_command =
+            detail::ReplayCommandFor(NameOf(options), result.minimization->schedule_path);
+      }
       break;
     }
     if ((i & 15) == 15) {
@@ -429,6 +479,8 @@ Result explore(const Options& options, const std::function<void()>& body) {
     sim.BuildTrace(trace, std::nullopt);
     WriteTrace(options, trace, path, result);
   }
+  result.exhausted = recorder->Exhausted();
+  result.strategy_summary = recorder->Summary();
   result.wall_time = absl::Now() - start;
   return result;
 }

@@ -26,7 +26,9 @@ struct FlagInfo {
 constexpr FlagInfo kFlags[] = {
     {"iterations", "schedules to explore at most (default 1000)"},
     {"seed", "seed of the random strategies (default 1)"},
-    {"strategy", "random | rr (default random)"},
+    {"strategy",
+     "portfolio | random | pct[:DEPTH] | pos | urw | surw | dfs[:PREEMPTIONS] | rr (default "
+     "portfolio)"},
     {"replay", "replay this schedule file once instead of exploring"},
     {"out", "directory for failing schedules (default weave-out)"},
     {"time_budget", "stop exploring after this much wall time, e.g. 30s, 5m (default none)"},
@@ -37,6 +39,9 @@ constexpr FlagInfo kFlags[] = {
     {"event_loop",
      "coroutine tasks run as on a single-threaded event loop: no interleaving between two "
      "co_awaits: true|false (default false)"},
+    {"fair",
+     "a task that yields twice in a row waits until the other runnable tasks have run, so spin "
+     "loops around yield() end: true|false (default true)"},
     {"detect_races", "report data races (happens-before): true|false (default true)"},
     {"detect_lock_order",
      "report lock-order inversions (potential deadlocks): true|false (default true)"},
@@ -60,6 +65,13 @@ constexpr FlagInfo kFlags[] = {
     {"watchdog",
      "report a task that runs this long (wall time) without a scheduling point, 0 to disable "
      "(default 2s)"},
+    {"minimize",
+     "after a failure, shrink its schedule to fewer preemptions and steps and write "
+     "NAME.min.schedule: true|false (default true)"},
+    {"minimize_time", "wall time shrinking may take, 0 to turn it off (default 10s)"},
+    {"minimize_schedule",
+     "shrink this failing schedule file instead of exploring; writes FILE.min.schedule (what "
+     "`weave minimize` runs)"},
 };
 
 absl::Status Bad(absl::string_view name, absl::string_view value, absl::string_view expected) {
@@ -118,7 +130,11 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     o.seed = n;
   } else if (name == "strategy") {
     absl::StatusOr<Strategy> s = Strategy::Parse(detail::SV(value));
-    if (!s.ok()) return Bad(name, value, "one of random, rr");
+    if (!s.ok()) {
+      return Bad(name, value,
+                 "one of portfolio, random, pct, pct:DEPTH (1-10), pos, urw, surw, dfs, "
+                 "dfs:PREEMPTIONS (0-100), rr");
+    }
     o.strategy = *s;
   } else if (name == "replay") {
     if (value.empty()) return Bad(name, value, "a schedule file path");
@@ -146,6 +162,8 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     if (!ParseBool(value, o.spurious_wakeups)) return Bad(name, value, "true or false");
   } else if (name == "event_loop") {
     if (!ParseBool(value, o.event_loop)) return Bad(name, value, "true or false");
+  } else if (name == "fair") {
+    if (!ParseBool(value, o.fair)) return Bad(name, value, "true or false");
   } else if (name == "detect_races") {
     if (!ParseBool(value, o.detect_races)) return Bad(name, value, "true or false");
   } else if (name == "detect_lock_order") {
@@ -184,6 +202,15 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
         (o.watchdog > absl::ZeroDuration() && o.watchdog < absl::Milliseconds(10))) {
       return Bad(name, value, "a duration of at least 10ms such as 2s or 500ms, or 0 (off)");
     }
+  } else if (name == "minimize") {
+    if (!ParseBool(value, o.minimize)) return Bad(name, value, "true or false");
+  } else if (name == "minimize_time") {
+    if (!ParseDurationOrZero(value, o.minimize_time)) {
+      return Bad(name, value, "a duration such as 10s or 1m, or 0 (off)");
+    }
+  } else if (name == "minimize_schedule") {
+    if (value.empty()) return Bad(name, value, "a schedule file path");
+    o.minimize_schedule = std::string(value);
   } else {
     std::string known;
     for (const FlagInfo& f : kFlags) absl::StrAppend(&known, known.empty() ? "" : ", ", f.name);
@@ -216,9 +243,10 @@ absl::Status ApplyEnvironmentAndFlags(std::span<const std::string> args, Options
     const absl::string_view name = a.substr(0, eq);
     // A bare boolean flag (--weave_event_loop) means true; an empty value (--weave_event_loop=,
     // or WEAVE_EVENT_LOOP set to nothing) is rejected like any other bad value.
-    const bool boolean = name == "spurious_wakeups" || name == "event_loop" ||
+    const bool boolean = name == "spurious_wakeups" || name == "event_loop" || name == "fair" ||
                          name == "detect_races" || name == "detect_lock_order" ||
-                         name == "survey" || name == "trace_step_stacks" || name == "write_trace";
+                         name == "survey" || name == "trace_step_stacks" || name == "write_trace" ||
+                         name == "minimize";
     const absl::string_view value = eq != absl::string_view::npos ? a.substr(eq + 1)
                                     : boolean                     ? "true"
                                                                   : "";

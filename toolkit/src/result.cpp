@@ -80,6 +80,20 @@ std::string Result::Summary() const {
                                "recorded decisions"),
                         " in ", elapsed, ": ", ok() ? "no failure" : "failure reproduced");
   }
+  if (ok() && exhausted && !strategy_summary.empty()) {
+    // "explored all 12 schedules with at most 2 preemptions (strategy dfs:2, 340 steps) ..."
+    return absl::StrCat(prefix, strategy_summary, " (strategy ", strategy, ", ",
+                        Plural(total_steps, "step", "steps"), ") in ", elapsed, ": no failure");
+  }
+  if (ok() && !strategy_summary.empty()) {
+    // An exhaustive search that something stopped: say so, lest "no failure" read as a proof.
+    return absl::StrCat(
+        prefix, "explored ", Plural(schedules, "schedule", "schedules"), " (strategy ", strategy,
+        ", ",
+        stopped_by_time_budget ? "not exhaustive: the time budget stopped it" : strategy_summary,
+        "; seed ", seed, ", ", Plural(total_steps, "step", "steps"), ") in ", elapsed,
+        ": no failure");
+  }
   if (ok()) {
     return absl::StrCat(
         prefix, "explored ", Plural(schedules, "schedule", "schedules"), " (strategy ", strategy,
@@ -121,9 +135,27 @@ std::ostream& operator<<(std::ostream& os, const Result& r) {
   } else if (!r.schedule_write_error.empty()) {
     os << "weave: could not write the schedule: " << r.schedule_write_error << "\n";
   }
+  PrintMinimization(os, r);
   PrintTraceFiles(os, r);
   if (!r.survey.empty()) PrintSurveyTable(os, r);
   return os;
+}
+
+void PrintMinimization(std::ostream& os, const Result& r) {
+  if (!r.minimization) return;
+  const Minimization& m = *r.minimization;
+  if (m.schedule_path.empty()) {
+    if (!m.note.empty()) os << "weave: minimize: " << m.note << "\n";
+    return;
+  }
+  os << "weave: minimized: " << m.preemptions_before << " -> " << m.preemptions_after
+     << " preemptions, " << m.steps_before << " -> " << m.steps_after << " steps ("
+     << Plural(m.runs, "run", "runs") << " in " << FormatElapsed(m.wall_time)
+     << (m.stopped_by_time_bound ? ", stopped by the time bound" : "") << "): " << m.schedule_path
+     << "\n";
+  if (!m.replay_command.empty()) {
+    os << "weave: replay the minimized schedule with: " << m.replay_command << "\n";
+  }
 }
 
 void PrintSurveyTable(std::ostream& os, const Result& r) {

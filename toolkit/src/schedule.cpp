@@ -67,7 +67,7 @@ bool operator==(const Schedule& a, const Schedule& b) {
   return a.test_name == b.test_name && a.strategy == b.strategy && a.seed == b.seed &&
          a.iteration == b.iteration && a.max_steps == b.max_steps &&
          a.spurious_wakeups == b.spurious_wakeups && a.event_loop == b.event_loop &&
-         a.failure == b.failure;
+         a.fair == b.fair && a.failure == b.failure;
 }
 
 std::string FormatTaskSet(std::span<const TaskId> ids) {
@@ -99,6 +99,7 @@ std::string FormatSchedule(const Schedule& s) {
   absl::StrAppend(&out, "spurious-wakeups ", s.spurious_wakeups ? 1 : 0, "\n");
   // Optional, so that files of runs without it read the same as before it existed.
   if (s.event_loop) absl::StrAppend(&out, "event-loop 1\n");
+  if (!s.fair) absl::StrAppend(&out, "fair 0\n");
   absl::StrAppend(&out, "failure ", s.failure ? detail::AV(FailureKindName(*s.failure)) : "none",
                   "\n");
   absl::StrAppend(&out, "message ", absl::CEscape(s.failure_message), "\n");
@@ -185,6 +186,12 @@ absl::StatusOr<Schedule> ParseSchedule(std::string_view text_in, std::string_vie
       return p.Error("event-loop 0 or 1", p.current_line());
     }
     s.event_loop = *event_loop == 1;
+  }
+  if (p.PeekStartsWith("fair ")) {
+    auto fair = p.IntField<int>("fair");
+    if (!fair.ok()) return fair.status();
+    if (*fair != 0 && *fair != 1) return p.Error("fair 0 or 1", p.current_line());
+    s.fair = *fair == 1;
   }
   auto failure = p.Field("failure");
   if (!failure.ok()) return failure.status();

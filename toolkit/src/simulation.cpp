@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <limits>
 #include <typeinfo>
 
 #include "absl/strings/match.h"
@@ -69,6 +70,10 @@ void TaskRecord::Reset(TaskId new_id, std::string_view new_name, TaskKind new_ki
   spawned_at = {};
   unretrieved_error.clear();
   stalled = false;
+  last_run_step = -1;
+  streak_start = -1;
+  last_yield_step = -1;
+  yielding = false;
   clock.Clear();
   held_locks.clear();
   description.clear();
@@ -79,6 +84,7 @@ Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
     : options_(options),
       max_steps_(options.max_steps),
       event_loop_(options.event_loop),
+      fair_(options.fair),
       strategy_(strategy),
       watchdog_(options.watchdog),
       detect_races_(options.detect_races),
@@ -87,9 +93,11 @@ Simulation::Simulation(const Options& options, SchedulingStrategy& strategy)
       trace_step_stacks_(options.trace_step_stacks && options.trace == TraceMode::kFull) {
   trace_.Configure(options.trace,
                    static_cast<std::size_t>(std::max<std::int64_t>(options.trace_ring_events, 1)));
+  strategy_.Attach(this);
 }
 
 Simulation::~Simulation() {
+  strategy_.Attach(nullptr);
   for (auto& t : tasks_) t->backend.reset();
 }
 
@@ -105,6 +113,8 @@ void Simulation::ResetForRun() {
   run_serial_ = g_next_run_serial.fetch_add(1, std::memory_order_relaxed);
   aborting_ = false;
   failure_.reset();
+  yielding_tasks_ = 0;
+  last_picked_ = kNoTask;
   trace_.BeginRun();
   trace_running_ = trace_last_ran_ = kNoTask;
   if (tasks_.empty()) tasks_.push_back(std::make_unique<TaskRecord>());
@@ -287,6 +297,7 @@ void Simulation::SchedulingPoint(Operation op, const SyncObject* object) {
   NoteOperation(*current_, op, object);
   TraceOf(current_->id, TraceEventKind::kPoint, op, current_->last_object, -1,
           trace_step_stacks_ ? TraceStack() : -1);
+  if (op == Operation::kYield) NoteYield();
   // On an event loop, a coroutine's code between two awaits runs without interleaving: only its
   // awaits (which do not come through here) and its real waits (Block) hand over.
   if (event_loop_ && current_->kind == TaskKind::kCoroutine) return;
@@ -325,8 +336,9 @@ TaskId Simulation::PickNext() {
     ReportStall();
     return kNoTask;
   }
-  const TaskId next =
-      strategy_.PickTask(RunnableSet(runnable_, runnable_fingerprint_), current_->id);
+  const TaskId next = strategy_.PickTask(
+      yielding_tasks_ == 0 ? RunnableSet(runnable_, runnable_fingerprint_) : OfferedTasks(),
+      current_->id);
   watchdog_.Progress(next);
   if (next == kNoTask) {  // only a replay declines: it diverged from its recording
     std::string why = strategy_.Divergence();
@@ -337,7 +349,64 @@ TaskId Simulation::PickNext() {
   // Contract of SchedulingStrategy: the pick is one of `runnable`.
   assert(next >= 0 && static_cast<std::size_t>(next) < task_count_ &&
          task(next).state == TaskState::kRunnable);
+  TaskRecord& picked = task(next);
+  picked.last_run_step = step_;
+  if (next != last_picked_) {
+    picked.streak_start = step_;
+    last_picked_ = next;
+  }
+  if (picked.yielding) {
+    picked.yielding = false;
+    --yielding_tasks_;
+  }
   return next;
+}
+
+RunnableSet Simulation::OfferedTasks() {
+  // A yielder is offered only when it is the runnable task that ran least recently: every other
+  // one has run since it yielded (it yielded in the step it last ran). One always is: the least
+  // recently run task, yielder or not, is offered.
+  std::int64_t least_recent = std::numeric_limits<std::int64_t>::max();
+  for (TaskId id : runnable_) least_recent = std::min(least_recent, task(id).last_run_step);
+  offered_.clear();
+  std::uint64_t fingerprint = 0;
+  for (TaskId id : runnable_) {
+    const TaskRecord& t = task(id);
+    if (t.yielding && t.last_run_step > least_recent) continue;
+    offered_.push_back(id);
+    fingerprint += t.fingerprint;
+  }
+  return RunnableSet(offered_, fingerprint);
+}
+
+NextStep Simulation::NextStepOf(TaskId id) const {
+  const TaskRecord& t = *tasks_[static_cast<std::size_t>(id)];
+  NextStep step;
+  step.object = t.last_object;
+  switch (t.last_op) {
+    case Operation::kStart:
+    case Operation::kSpawn:
+    case Operation::kSleep:
+    case Operation::kChoose:
+      step.access = StepAccess::kNone;
+      break;
+    case Operation::kYield:
+      step.access = StepAccess::kNone;
+      step.yields = true;
+      break;
+    case Operation::kRead:
+      step.access = t.last_object < 0 ? StepAccess::kUnknown : StepAccess::kRead;
+      break;
+    case Operation::kJoin:
+    case Operation::kFinish:
+      step.access = StepAccess::kUnknown;
+      break;
+    default:  // writes, atomics, locks, waits, notifications, channels: a change to the object
+      step.access = t.last_object < 0 ? StepAccess::kUnknown : StepAccess::kWrite;
+      break;
+  }
+  if (step.access == StepAccess::kNone || step.access == StepAccess::kUnknown) step.object = -1;
+  return step;
 }
 
 bool Simulation::FireEarliestTimers() {

@@ -26,8 +26,10 @@ struct Options {
   // Seed of the random strategies; run i of an exploration uses a seed derived from (seed, i).
   // --weave_seed / WEAVE_SEED. Default 1.
   std::uint64_t seed = 1;
-  // Which strategy picks the schedules. --weave_strategy / WEAVE_STRATEGY ("random", "rr").
-  Strategy strategy = Strategy::Random();
+  // Which strategy picks the schedules. --weave_strategy / WEAVE_STRATEGY ("portfolio",
+  // "random", "pct:3", "pos", "urw", "surw", "dfs:2", "rr"; see weave/strategy.hpp).
+  // Default: the portfolio.
+  Strategy strategy = Strategy::Portfolio();
   // When non-empty, replay this schedule file once instead of exploring.
   // --weave_replay / WEAVE_REPLAY.
   std::string replay_file;
@@ -52,6 +54,13 @@ struct Options {
   // tasks interleave like tasks of a multi-threaded executor. Fibers and the body are unaffected.
   // --weave_event_loop / WEAVE_EVENT_LOOP. Default false.
   bool event_loop = false;
+  // Fair scheduling: a task that yields (weave::this_task::yield(), or a sleep for no time) twice
+  // without another task running in between sits out until every other runnable task has run, so
+  // spin loops around yield() terminate under every strategy (PCT's and POS's priorities would
+  // otherwise starve the task they wait for), and max_steps catches only real livelocks. A first
+  // yield is a plain scheduling point: the task may still run straight on. Recorded in schedules.
+  // --weave_fair / WEAVE_FAIR. Default true.
+  bool fair = true;
   // Wall time a task may run without reaching a scheduling point before the run is reported as a
   // stall (a real blocking call such as std::this_thread::sleep_for or a socket read, or a busy
   // loop: weave cannot interleave anything meanwhile). It warns on stderr as soon as it notices
@@ -105,6 +114,20 @@ struct Options {
   // The name used for files and replay commands, "Suite.Name" under WEAVE_TEST. When empty,
   // explore() uses "weave".
   std::string test_name;
+  // Shrinking (weave/shrink.hpp): after a schedule fails and is written, look for a smaller one
+  // (fewer preemptions, then fewer steps) that fails the same way, and write it as
+  // `<out>/<test>.min.schedule` with its own replay command; the failing schedule, its file and
+  // the report are left as they are. Costs up to minimize_time of extra runs per failing test.
+  // --weave_minimize / WEAVE_MINIMIZE. Default true.
+  bool minimize = true;
+  // Wall time shrinking may take (0 turns the automatic pass off). A run that is under way when
+  // it ends is finished first. --weave_minimize_time / WEAVE_MINIMIZE_TIME (e.g. "30s"). Default
+  // 10s.
+  absl::Duration minimize_time = absl::Seconds(10);
+  // When non-empty, shrink this failing schedule file instead of exploring, and write it as
+  // FILE's name with ".min.schedule" (what `weave minimize` runs a test binary with).
+  // --weave_minimize_schedule / WEAVE_MINIMIZE_SCHEDULE.
+  std::string minimize_schedule;
 };
 
 }  // namespace weave

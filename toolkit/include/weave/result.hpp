@@ -33,6 +33,22 @@ struct SurveyedRace {
   std::string later_location;    //  debug info), for the summary table
 };
 
+// What shrinking a failing schedule did (Options::minimize, weave::minimize; weave/shrink.hpp).
+struct Minimization {
+  std::int64_t preemptions_before = 0;
+  std::int64_t steps_before = 0;
+  std::int64_t preemptions_after = 0;
+  std::int64_t steps_after = 0;
+  std::int64_t runs = 0;  // runs of the body it made
+  absl::Duration wall_time;
+  bool stopped_by_time_bound = false;  // Options::minimize_time ended it before a fixed point
+  std::string schedule_path;           // the .min.schedule written ("" when none was)
+  std::string replay_command;          // a shell command that replays it
+  // When none was written: why (already minimal, a failure kind that is not shrunk, a schedule
+  // that does not fail the same way when run alone), or the write error.
+  std::string note;
+};
+
 class Result {
  public:
   // True when no schedule failed and the inputs (replay file, options) were valid.
@@ -51,6 +67,12 @@ class Result {
   bool replayed = false;                // this was a replay of one recorded schedule
   bool stopped_by_time_budget = false;  // the time budget ended exploration early
   absl::Duration wall_time;
+  // The strategy ran every schedule it covers (a bounded exhaustive search, dfs:B, that ended by
+  // itself): "no failure" is then a proof within its bound. See SchedulingStrategy::Exhausted.
+  bool exhausted = false;
+  // The strategy's own account (SchedulingStrategy::Summary), e.g. "explored all 12 schedules
+  // with at most 2 preemptions" or "not exhaustive: ..."; empty for the sampling strategies.
+  std::string strategy_summary;
   // Set when a schedule failed:
   std::int64_t failing_iteration = -1;
   Schedule schedule;                 // the failing run's decisions
@@ -61,6 +83,9 @@ class Result {
   // why writing them failed, if it did. Also set when Options::write_trace asked for them.
   std::vector<std::string> trace_paths;
   std::string trace_write_error;
+
+  // Set when a failing schedule was shrunk or shrinking was attempted (Options::minimize).
+  std::optional<Minimization> minimization;
 
   // Survey mode: every distinct race, in the order found. The first one is also failure().
   std::vector<SurveyedRace> survey;
@@ -80,6 +105,9 @@ class Result {
 std::ostream& operator<<(std::ostream& os, const Result& result);
 // Prints where the trace files were written and how to look at them (operator<< includes it).
 void PrintTraceFiles(std::ostream& os, const Result& result);
+// Prints what shrinking did: before and after, the .min.schedule and its replay command, or why
+// none was written (operator<< includes it).
+void PrintMinimization(std::ostream& os, const Result& result);
 // Prints the survey table of `result` (one line per distinct race); operator<< includes it.
 void PrintSurveyTable(std::ostream& os, const Result& result);
 

@@ -52,6 +52,7 @@ class Schedule {
   std::int64_t max_steps = 0;
   bool spurious_wakeups = false;
   bool event_loop = false;             // Options::event_loop ("event-loop 1", written only when on)
+  bool fair = true;                    // Options::fair ("fair 0", written only when off)
   std::optional<FailureKind> failure;  // the failure the run ended with, if any
   std::string failure_message;         // its one-line message (informational)
 

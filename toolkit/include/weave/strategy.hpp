@@ -3,10 +3,11 @@
 // A strategy decides, at every scheduling point, which runnable task runs next, and answers the
 // data choices of weave::choose(n). weave explores a body by asking a strategy for one schedule
 // after another. `Strategy` is the value users pass around (a name plus parameters, parsed from
-// `--weave_strategy`); `SchedulingStrategy` is the seam that implementations fill in.
+// `--weave_strategy`); `SchedulingStrategy` is the seam that implementations fill in, one file
+// each under toolkit/src/strategies/. README.md's "Choosing a strategy" compares them.
 //
 //   weave::Options o;
-//   o.strategy = weave::Strategy::Random();                  // or *weave::Strategy::Parse("rr")
+//   o.strategy = weave::Strategy::Pct(3);                    // or *weave::Strategy::Parse("pct:3")
 //   weave::Result r = weave::explore(o, body);
 #pragma once
 
@@ -27,24 +28,64 @@ namespace weave {
 // reads back.
 class Strategy {
  public:
-  enum class Kind : std::uint8_t { kRandom, kRoundRobin };
+  enum class Kind : std::uint8_t {
+    kRandom,
+    kRoundRobin,
+    kPct,
+    kPos,
+    kUniformRandomWalk,
+    kSelectiveUniformRandomWalk,
+    kBoundedExhaustive,
+    kPortfolio,
+  };
 
   // Uniformly random choice at every scheduling point, from a seed (Options::seed).
-  static Strategy Random() { return Strategy(Kind::kRandom); }
+  static Strategy Random() { return Strategy(Kind::kRandom, 0); }
   // Deterministic rotation: each scheduling point hands over to the next runnable task by id.
   // Makes exactly one schedule.
-  static Strategy RoundRobin() { return Strategy(Kind::kRoundRobin); }
+  static Strategy RoundRobin() { return Strategy(Kind::kRoundRobin, 0); }
+  // PCT, probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): random distinct task
+  // priorities, the highest-priority runnable task runs, and at depth-1 random steps the running
+  // task drops to the lowest priority. Finds a bug of depth d among n tasks and k steps with
+  // probability at least 1/(n k^(d-1)) per schedule. `depth` in [1, 10]; "pct" means pct:3.
+  static Strategy Pct(int depth = 3) { return Strategy(Kind::kPct, depth); }
+  // POS, partial order sampling (Yuan et al., CAV 2018): every pending step has a random
+  // priority; the highest runs, and the steps that conflict with it (same object, one a write)
+  // draw new priorities. Orders conflicting steps about evenly, however many tasks run.
+  static Strategy Pos() { return Strategy(Kind::kPos, 0); }
+  // Uniform random walk over interleavings: the next task is drawn with probability
+  // proportional to its estimated remaining steps (learned from earlier schedules), so that
+  // every interleaving is about equally likely, not only every next step.
+  static Strategy UniformRandomWalk() { return Strategy(Kind::kUniformRandomWalk, 0); }
+  // The selective variant: the same weighting counted over the steps that matter (accesses to
+  // shared objects and synchronization); other steps run as soon as they can.
+  static Strategy SelectiveUniformRandomWalk() {
+    return Strategy(Kind::kSelectiveUniformRandomWalk, 0);
+  }
+  // Bounded exhaustive search: every schedule with at most `preemption_bound` preemptions, fewest
+  // preemptions first, skipping interleavings equivalent to one already run (sleep sets). Ends
+  // when all are run. `preemption_bound` in [0, 100]; "dfs" means dfs:2.
+  static Strategy BoundedExhaustive(int preemption_bound = 2) {
+    return Strategy(Kind::kBoundedExhaustive, preemption_bound);
+  }
+  // The default: a portfolio that takes turns between complementary strategies, one schedule
+  // each (see Parse's text for its members).
+  static Strategy Portfolio() { return Strategy(Kind::kPortfolio, 0); }
 
-  // Parses "random" or "rr" (alias "round-robin"). Errors name the accepted forms.
+  // Parses "random", "rr" (alias "round-robin"), "pct", "pct:D", "pos", "urw", "surw", "dfs",
+  // "dfs:B" and "portfolio" (alias "default"). Errors name the accepted forms.
   static absl::StatusOr<Strategy> Parse(std::string_view text);
 
   Kind kind() const { return kind_; }
+  // PCT's depth, or the bounded search's preemption bound; 0 for the others.
+  int parameter() const { return parameter_; }
   std::string ToString() const;
   friend bool operator==(const Strategy&, const Strategy&) = default;
 
  private:
-  explicit Strategy(Kind kind) : kind_(kind) {}
+  Strategy(Kind kind, int parameter) : kind_(kind), parameter_(parameter) {}
   Kind kind_;
+  int parameter_;
 };
 
 // A task's share of a RunnableSet's fingerprint (a 64-bit mix of its id).
@@ -90,6 +131,37 @@ class RunnableSet {
   std::uint64_t fingerprint_;
 };
 
+// What a runnable task's next step touches, as far as weave can tell: the operation it announced at
+// the scheduling point where it waits. Two steps conflict (their order can matter) when either is
+// kUnknown, or both touch the same object and one of them is kWrite.
+enum class StepAccess : std::uint8_t {
+  kNone,     // no shared object weave tracks: yield, sleep, a task's first step, spawn
+  kRead,     // reads `object` (a shared<T> read, an event or future read)
+  kWrite,    // writes or synchronizes on `object`: writes, atomics, locks, channels, waits
+  kUnknown,  // effects weave cannot bound (raw-memory accesses, joins): conflicts with any step
+};
+struct NextStep {
+  StepAccess access = StepAccess::kUnknown;
+  std::int32_t object = -1;  // per-run object id (the trace's), -1 when none
+  // An explicit yield (weave::yield): the task asks to let others run first.
+  bool yields = false;
+};
+constexpr bool Conflict(const NextStep& a, const NextStep& b) {
+  if (a.access == StepAccess::kUnknown || b.access == StepAccess::kUnknown) return true;
+  if (a.access == StepAccess::kNone || b.access == StepAccess::kNone) return false;
+  return a.object == b.object && (a.access == StepAccess::kWrite || b.access == StepAccess::kWrite);
+}
+
+// What the simulation tells a strategy beyond the runnable set (SchedulingStrategy::Attach).
+class SchedulingView {
+ public:
+  // The next step of runnable task `task`.
+  virtual NextStep NextStepOf(TaskId task) const = 0;
+
+ protected:
+  ~SchedulingView() = default;
+};
+
 // The seam every strategy implements (one implementation per file in toolkit/src/strategies/).
 //
 // Contract:
@@ -100,6 +172,10 @@ class RunnableSet {
 //    absent from `runnable`). It returns one of `runnable`, or kNoTask to stop the run: then
 //    Divergence() explains why (only replay does this).
 //  - PickChoice() answers weave::choose(n) with a value in [0, n), n >= 1; kNoChoice stops the run.
+//  - Attach() hands over the view of the simulation that runs the strategy (null when it goes);
+//    strategies that weigh conflicts ask it for the runnable tasks' next steps in PickTask.
+//  - Exhausted() after BeginRun() returned false: whether the strategy ran every schedule it
+//    covers (a bounded exhaustive search), so that "no failure" is a proof within its bound.
 //  - Determinism: given the same sequence of calls, a strategy returns the same answers in any
 //    process. Never consult addresses, real time or OS thread ids.
 class SchedulingStrategy {
@@ -107,11 +183,16 @@ class SchedulingStrategy {
   static constexpr std::uint64_t kNoChoice = ~std::uint64_t{0};
 
   virtual ~SchedulingStrategy() = default;
+  virtual void Attach(const SchedulingView* /*view*/) {}
   virtual bool BeginRun() = 0;
   virtual TaskId PickTask(const RunnableSet& runnable, TaskId current) = 0;
   virtual std::uint64_t PickChoice(std::uint64_t n) = 0;
   // Why the last PickTask/PickChoice returned kNoTask/kNoChoice. Empty otherwise.
   virtual std::string Divergence() const { return {}; }
+  virtual bool Exhausted() const { return false; }
+  // A line for the exploration's summary ("explored all 12 schedules with at most 2
+  // preemptions"), or empty.
+  virtual std::string Summary() const { return {}; }
 };
 
 // Builds the strategy that `spec` names, seeded with `seed`.

@@ -88,6 +88,13 @@ struct TaskRecord {
   std::string unretrieved_error;
   // A thread task the watchdog gave up on: it blocked for real and was left behind (finished).
   bool stalled = false;
+  // Fair scheduling: the step at which it last ran (-1: not yet); the step that began its current
+  // streak of consecutive steps; the step of its last yield (-1: none); and whether it sits out
+  // (it yielded twice in one streak: it waits until every other runnable task has run since).
+  std::int64_t last_run_step = -1;
+  std::int64_t streak_start = -1;
+  std::int64_t last_yield_step = -1;
+  bool yielding = false;
 
   // Happens-before: this task's vector clock (race detection on). Its own entry is its epoch.
   VectorClock clock;
@@ -140,7 +147,7 @@ void CaptureNativeStack(std::vector<void*>& out);
 // entry, explore(), the thread's start).
 std::vector<StackFrame> UserFrames(const std::vector<void*>& stack, bool first_is_exact = false);
 
-class Simulation {
+class Simulation final : private SchedulingView {
  public:
   // `strategy` must outlive the simulation.
   Simulation(const Options& options, SchedulingStrategy& strategy);
@@ -176,6 +183,7 @@ class Simulation {
     NoteOperation(*current_, op, object);
     TraceOf(current_->id, TraceEventKind::kPoint, op, current_->last_object, -1,
             trace_step_stacks_ ? TraceStack() : -1);
+    if (op == Operation::kYield) NoteYield();
   }
   // Picks who runs next, which may be the current task; kNoTask when the run is stopping.
   TaskId PickNextTask();
@@ -263,6 +271,24 @@ class Simulation {
 
  private:
   void ResetForRun();
+  // SchedulingView: what a runnable task's next step touches (from its announced operation).
+  NextStep NextStepOf(TaskId id) const override;
+  // Fair scheduling: the runnable tasks a strategy may pick from now. A task that sits out (see
+  // NoteYield) is offered again once every other runnable task has run since its yield (so a
+  // spin loop around weave::yield lets the task it waits for run, under any strategy).
+  RunnableSet OfferedTasks();
+  // Fair mode: the current task yields. The first yield of a streak is a plain scheduling point
+  // (the task may run straight on: those schedules are explored); a second one in the same streak
+  // is a spin loop's, and the task sits out (see OfferedTasks).
+  void NoteYield() {
+    if (!fair_) return;
+    TaskRecord& t = *current_;
+    if (t.last_yield_step >= t.streak_start && t.last_yield_step >= 0 && !t.yielding) {
+      t.yielding = true;
+      ++yielding_tasks_;
+    }
+    t.last_yield_step = step_;
+  }
   // Sets current_ and t_current_backend (the adapters' fast path to the running task's backend).
   void SetCurrent(TaskRecord* t);
   TaskRecord& task(TaskId id) { return *tasks_[static_cast<std::size_t>(id)]; }
@@ -340,6 +366,10 @@ class Simulation {
   const Options& options_;
   const std::int64_t max_steps_;  // options_.max_steps, read at every step
   const bool event_loop_;         // options_.event_loop, read at every scheduling point
+  const bool fair_;               // options_.fair
+  int yielding_tasks_ = 0;        // tasks with `yielding` set (fair mode)
+  TaskId last_picked_ = kNoTask;  // fair mode: the task picked at the last step
+  std::vector<TaskId> offered_;   // OfferedTasks' scratch
   SchedulingStrategy& strategy_;
   std::unique_ptr<TaskBackend> root_backend_;
   std::vector<std::unique_ptr<TaskRecord>> tasks_;  // pool; the first task_count_ are this run's

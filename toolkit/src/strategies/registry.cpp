@@ -1,4 +1,6 @@
 // The one place that maps strategy names to implementations.
+#include <charconv>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "internal/strategies.hpp"
@@ -8,12 +10,44 @@
 
 namespace weave {
 
+namespace {
+constexpr std::string_view kAccepted =
+    "portfolio, random, pct, pct:DEPTH (1-10), pos, urw, surw, dfs, dfs:PREEMPTIONS (0-100), rr";
+
+// "name" or "name:N" with N in [low, high]; `fallback` when there is no ":N".
+bool ParseParameter(std::string_view text, std::string_view name, int low, int high, int fallback,
+                    int& out) {
+  if (text == name) {
+    out = fallback;
+    return true;
+  }
+  if (text.size() <= name.size() + 1 || !text.starts_with(name) || text[name.size()] != ':') {
+    return false;
+  }
+  const std::string_view digits = text.substr(name.size() + 1);
+  int value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size() || value < low || value > high) {
+    return false;
+  }
+  out = value;
+  return true;
+}
+}  // namespace
+
 absl::StatusOr<Strategy> Strategy::Parse(std::string_view text) {
   const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(detail::AV(text)));
+  int parameter = 0;
+  if (name == "portfolio" || name == "default") return Portfolio();
   if (name == "random") return Random();
   if (name == "rr" || name == "round-robin") return RoundRobin();
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown strategy '", detail::AV(text), "': expected one of random, rr"));
+  if (name == "pos") return Pos();
+  if (name == "urw") return UniformRandomWalk();
+  if (name == "surw") return SelectiveUniformRandomWalk();
+  if (ParseParameter(name, "pct", 1, 10, 3, parameter)) return Pct(parameter);
+  if (ParseParameter(name, "dfs", 0, 100, 2, parameter)) return BoundedExhaustive(parameter);
+  return absl::InvalidArgumentError(absl::StrCat("unknown strategy '", detail::AV(text),
+                                                 "': expected one of ", detail::AV(kAccepted)));
 }
 
 std::string Strategy::ToString() const {
@@ -22,31 +56,72 @@ std::string Strategy::ToString() const {
       return "random";
     case Kind::kRoundRobin:
       return "rr";
+    case Kind::kPct:
+      return absl::StrCat("pct:", parameter_);
+    case Kind::kPos:
+      return "pos";
+    case Kind::kUniformRandomWalk:
+      return "urw";
+    case Kind::kSelectiveUniformRandomWalk:
+      return "surw";
+    case Kind::kBoundedExhaustive:
+      return absl::StrCat("dfs:", parameter_);
+    case Kind::kPortfolio:
+      return "portfolio";
   }
-  return "random";
+  return "portfolio";
 }
 
 namespace detail {
-std::unique_ptr<SchedulingStrategy> MakeRecordingStrategy(const Strategy& spec, std::uint64_t seed,
-                                                          Schedule& out) {
+namespace {
+// The portfolio's members, chosen by bench/strategy_comparison (README, "Choosing a strategy").
+std::vector<std::unique_ptr<SchedulingStrategy>> PortfolioMembers(std::uint64_t seed) {
+  std::vector<std::unique_ptr<SchedulingStrategy>> members;
+  members.push_back(std::make_unique<PosStrategy>(DeriveSeed(seed, 1)));
+  members.push_back(std::make_unique<PctStrategy>(DeriveSeed(seed, 2), 3));
+  members.push_back(std::make_unique<UniformRandomWalkStrategy>(DeriveSeed(seed, 3), true));
+  members.push_back(std::make_unique<RandomStrategy>(DeriveSeed(seed, 4)));
+  return members;
+}
+
+template <class Make>
+auto WithStrategy(const Strategy& spec, std::uint64_t seed, Make make) {
   switch (spec.kind()) {
     case Strategy::Kind::kRandom:
-      return std::make_unique<RecordingStrategy<RandomStrategy>>(out, seed);
+      return make.template operator()<RandomStrategy>(seed);
     case Strategy::Kind::kRoundRobin:
-      return std::make_unique<RecordingStrategy<RoundRobinStrategy>>(out);
+      return make.template operator()<RoundRobinStrategy>();
+    case Strategy::Kind::kPct:
+      return make.template operator()<PctStrategy>(seed, spec.parameter());
+    case Strategy::Kind::kPos:
+      return make.template operator()<PosStrategy>(seed);
+    case Strategy::Kind::kUniformRandomWalk:
+      return make.template operator()<UniformRandomWalkStrategy>(seed, false);
+    case Strategy::Kind::kSelectiveUniformRandomWalk:
+      return make.template operator()<UniformRandomWalkStrategy>(seed, true);
+    case Strategy::Kind::kBoundedExhaustive:
+      return make.template operator()<BoundedExhaustiveStrategy>(spec.parameter());
+    case Strategy::Kind::kPortfolio:
+      break;
   }
-  return std::make_unique<RecordingStrategy<RandomStrategy>>(out, seed);
+  return make.template operator()<PortfolioStrategy>(PortfolioMembers(seed));
+}
+}  // namespace
+
+std::unique_ptr<SchedulingStrategy> MakeRecordingStrategy(const Strategy& spec, std::uint64_t seed,
+                                                          Schedule& out) {
+  return WithStrategy(spec, seed, [&]<class Inner, class... Args>(Args&&... args) {
+    return std::unique_ptr<SchedulingStrategy>(
+        std::make_unique<RecordingStrategy<Inner>>(out, std::forward<Args>(args)...));
+  });
 }
 }  // namespace detail
 
 std::unique_ptr<SchedulingStrategy> MakeStrategy(const Strategy& spec, std::uint64_t seed) {
-  switch (spec.kind()) {
-    case Strategy::Kind::kRandom:
-      return std::make_unique<detail::RandomStrategy>(seed);
-    case Strategy::Kind::kRoundRobin:
-      return std::make_unique<detail::RoundRobinStrategy>();
-  }
-  return std::make_unique<detail::RandomStrategy>(seed);
+  return detail::WithStrategy(spec, seed, []<class Inner, class... Args>(Args&&... args) {
+    return std::unique_ptr<SchedulingStrategy>(
+        std::make_unique<Inner>(std::forward<Args>(args)...));
+  });
 }
 
 }  // namespace weave
