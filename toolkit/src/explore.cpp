@@ -1,5 +1,8 @@
 #include "weave/explore.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -7,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "internal/crash_guard.hpp"
@@ -311,6 +315,93 @@ Result replay(const Options& options, const Schedule& schedule, const std::funct
 }
 
 namespace {
+// The options one shard explores with (Options::shard_index): its share of the iterations and its
+// own seed. Unsharded, the options themselves.
+Options ShardOptions(const Options& options) {
+  Options o = options;
+  if (options.shard_count <= 1) return o;
+  if (options.strategy.kind() == Strategy::Kind::kBoundedExhaustive) {
+    // Each run of the search depends on all the runs before it: shard 0 runs it whole.
+    if (options.shard_index != 0) o.iterations = 0;
+    return o;
+  }
+  o.seed = detail::DeriveSeed(options.seed,
+                              0x5a4d0000u + static_cast<std::uint64_t>(options.shard_index));
+  o.iterations = options.iterations / options.shard_count +
+                 (options.shard_index < options.iterations % options.shard_count ? 1 : 0);
+  return o;
+}
+
+// Counts the distinct schedules an exploration ran, by a 64-bit hash of their decisions (the
+// runnable sets follow from the decisions). Stops growing at kLimit hashes (128 MB at most).
+class DistinctSchedules {
+ public:
+  void Add(const Schedule& s) {
+    if (hashes_.size() >= kLimit) return;
+    std::uint64_t h = s.size();
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const Decision& d = s.decision(i);
+      h = detail::MixSeed(h ^ (d.value * 2 + (d.kind == Decision::Kind::kChoice ? 1 : 0)));
+    }
+    hashes_.insert(h);
+  }
+  std::int64_t count() const { return static_cast<std::int64_t>(hashes_.size()); }
+
+ private:
+  static constexpr std::size_t kLimit = std::size_t{1} << 22;
+  absl::flat_hash_set<std::uint64_t> hashes_;
+};
+
+// The progress line of a long exploration (Options::progress_interval), on stderr. On a terminal
+// it is one line redrawn in place, at most once a second, and erased before the summary; elsewhere
+// (a CI log) a new line every interval.
+class ProgressLine {
+ public:
+  ProgressLine(const Options& o, absl::Time start)
+      : options_(o),
+        start_(start),
+        terminal_(isatty(STDERR_FILENO) == 1),
+        interval_(terminal_ ? std::min(o.progress_interval, absl::Seconds(1))
+                            : o.progress_interval),
+        next_(start + (terminal_ ? absl::Seconds(1) : o.progress_interval)) {}
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  void Update(absl::Time now, std::int64_t schedules, std::int64_t distinct,
+              std::int64_t failures) {
+    if (options_.progress_interval <= absl::ZeroDuration() || now < next_) return;
+    next_ = now + interval_;
+    const double seconds = absl::ToDoubleSeconds(now - start_);
+    std::string line = absl::StrCat(
+        "weave: ", options_.test_name.empty() ? "weave" : options_.test_name, ": ", schedules, "/",
+        options_.iterations, " schedules (", distinct, " distinct), ",
+        static_cast<std::int64_t>(seconds > 0 ? static_cast<double>(schedules) / seconds : 0),
+        "/s, ", failures, failures == 1 ? " failure, " : " failures, ",
+        absl::FormatDuration(absl::Trunc(now - start_, absl::Milliseconds(1))));
+    if (terminal_) {
+      std::cerr << "\r" << line << "\x1b[K" << std::flush;
+      drawn_ = true;
+    } else {
+      std::cerr << line << std::endl;
+    }
+  }
+  // Removes the terminal's line, if one is drawn.
+  void Erase() {
+    if (!drawn_) return;
+    std::cerr << "\r\x1b[K" << std::flush;
+    drawn_ = false;
+  }
+  ~ProgressLine() { Erase(); }
+
+ private:
+  const Options& options_;
+  const absl::Time start_;
+  const bool terminal_;
+  const absl::Duration interval_;
+  absl::Time next_;
+  bool drawn_ = false;
+};
+
 // The recording buffers of this thread's last exploration, kept so that a program exploring many
 // small bodies (a test suite) reuses them instead of allocating, and page-faulting, new ones.
 class CachedRecording {
@@ -397,68 +488,70 @@ Result explore(const Options& options, const std::function<void()>& body) {
   result.test_name = options.test_name;
   result.strategy = options.strategy.ToString();
   result.seed = options.seed;
-  detail::ObserverScope observers(options);
+  result.shard_index = options.shard_index;
+  result.shard_count = options.shard_count;
+  const Options o = ShardOptions(options);
+  detail::ObserverScope observers(o);
   const absl::Time start = absl::Now();
-  absl::Time next_progress = start + options.progress_interval;
+  ProgressLine progress(o, start);
+  DistinctSchedules distinct;
   CachedRecording cached;
   Schedule& recording = cached.get();
   std::unique_ptr<SchedulingStrategy> recorder =
-      detail::MakeRecordingStrategy(options.strategy, options.seed, recording);
-  detail::Simulation sim(options, *recorder);
-  const std::string path = SchedulePath(options);
-  detail::CrashGuard crash_guard(options, recording, path,
-                                 detail::ReplayCommandFor(NameOf(options), path),
+      detail::MakeRecordingStrategy(o.strategy, o.seed, recording);
+  detail::Simulation sim(o, *recorder);
+  const std::string path = SchedulePath(o);
+  detail::CrashGuard crash_guard(o, recording, path, detail::ReplayCommandFor(NameOf(o), path),
                                  /*replaying=*/false);
   std::vector<std::string> survey_keys;  // by survey entry
   std::optional<Schedule> first_race;    // the schedule of the first surveyed race
-  for (std::int64_t i = 0; i < options.iterations; ++i) {
+  for (std::int64_t i = 0; i < o.iterations; ++i) {
     if (!recorder->BeginRun()) break;
     crash_guard.BeginRun(i, sim);
     sim.set_crash_guard(&crash_guard);
     std::optional<Failure> failure = sim.Run(body);
     ++result.schedules;
     result.total_steps += sim.steps();
-    if (options.survey) {
-      RecordSurveyedRaces(options, i, recording, body, sim, result, survey_keys, first_race);
+    distinct.Add(recording);
+    if (o.survey) {
+      RecordSurveyedRaces(o, i, recording, body, sim, result, survey_keys, first_race);
     }
     if (failure) {
+      progress.Erase();
       if (std::optional<detail::RaceReport> race = sim.TakeRace()) {
-        CompleteRaceReport(options, recording, body, *race, *failure);
+        CompleteRaceReport(o, recording, body, *race, *failure);
       }
       result.failing_iteration = i;
       result.set_failure(std::move(*failure));
       result.schedule = std::move(recording);
-      SaveFailingSchedule(options, i, result);
-      if (options.trace != TraceMode::kOff) {
+      SaveFailingSchedule(o, i, result);
+      if (o.trace != TraceMode::kOff) {
         Trace trace;
-        if (options.trace == TraceMode::kFull ||
-            !RecordFullTrace(options, result.schedule, path, body, result.failure(), trace)) {
+        if (o.trace == TraceMode::kFull ||
+            !RecordFullTrace(o, result.schedule, path, body, result.failure(), trace)) {
           sim.BuildTrace(trace, result.maybe_failure());
         }
-        WriteTrace(options, trace, path, result);
+        WriteTrace(o, trace, path, result);
       }
-      detail::MinimizeFailure(options, body, result);
+      detail::MinimizeFailure(o, body, result);
       if (result.minimization && !result.minimization->schedule_path.empty()) {
         result.minimization->replay_command =
-            detail::ReplayCommandFor(NameOf(options), result.minimization->schedule_path);
+            detail::ReplayCommandFor(NameOf(o), result.minimization->schedule_path);
       }
       break;
     }
-    if ((i & 15) == 15) {
-      const absl::Time now = absl::Now();
-      if (now - start >= options.time_budget) {
-        result.stopped_by_time_budget = true;
-        break;
-      }
-      if (options.progress_interval > absl::ZeroDuration() && now >= next_progress) {
-        std::cerr << "weave: " << result.test_name << ": " << (i + 1) << "/" << options.iterations
-                  << " schedules, "
-                  << absl::FormatDuration(absl::Trunc(now - start, absl::Milliseconds(1)))
-                  << std::endl;
-        next_progress = now + options.progress_interval;
-      }
+    // A clock read per run (~20 ns) against runs of microseconds: the budget and the progress
+    // line are exact even when runs are slow.
+    const absl::Time now = absl::Now();
+    if (now - start >= o.time_budget) {
+      result.stopped_by_time_budget = true;
+      break;
     }
+    progress.Update(now, result.schedules, distinct.count(),
+                    static_cast<std::int64_t>(result.survey.size()));
   }
+  progress.Erase();
+  result.distinct_schedules = distinct.count();
   for (std::size_t k = 0; k < result.survey.size(); ++k) {
     result.survey[k].runs = sim.RaceRuns(survey_keys[k]);
   }
@@ -472,15 +565,20 @@ Result explore(const Options& options, const std::function<void()>& body) {
     result.replay_command = first.replay_command;
   }
   // Nothing failed (a survey's races have their own schedule files, not this run's trace).
-  if (options.write_trace && options.trace != TraceMode::kOff && result.ok() &&
-      result.schedules > 0) {
+  if (o.write_trace && o.trace != TraceMode::kOff && result.ok() && result.schedules > 0) {
     Trace trace;  // the last schedule run
     trace.iteration = result.schedules - 1;
     sim.BuildTrace(trace, std::nullopt);
-    WriteTrace(options, trace, path, result);
+    WriteTrace(o, trace, path, result);
   }
   result.exhausted = recorder->Exhausted();
   result.strategy_summary = recorder->Summary();
+  if (o.iterations == 0) {
+    result.strategy_summary =
+        o.strategy.kind() == Strategy::Kind::kBoundedExhaustive
+            ? "an exhaustive search is not split: shard 0 runs it"
+            : absl::StrCat("this shard has none of the ", options.iterations, " iterations");
+  }
   result.wall_time = absl::Now() - start;
   return result;
 }

@@ -30,6 +30,9 @@ constexpr FlagInfo kFlags[] = {
      "portfolio | random | pct[:DEPTH] | pos | urw | surw | dfs[:PREEMPTIONS] | rr (default "
      "portfolio)"},
     {"replay", "replay this schedule file once instead of exploring"},
+    {"shard",
+     "explore shard I of N (I/N, 0-based): its share of the iterations, with its own seed "
+     "(default 0/1; GTEST_SHARD_INDEX and GTEST_TOTAL_SHARDS under WEAVE_TEST)"},
     {"out", "directory for failing schedules (default weave-out)"},
     {"time_budget", "stop exploring after this much wall time, e.g. 30s, 5m (default none)"},
     {"max_steps", "scheduling steps per run before it is a livelock (default 100000)"},
@@ -136,6 +139,17 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
                  "dfs:PREEMPTIONS (0-100), rr");
     }
     o.strategy = *s;
+  } else if (name == "shard") {
+    std::int64_t index = 0;
+    std::int64_t count = 0;
+    const std::size_t slash = value.find('/');
+    if (slash == absl::string_view::npos || !absl::SimpleAtoi(value.substr(0, slash), &index) ||
+        !absl::SimpleAtoi(value.substr(slash + 1), &count) || count < 1 || count > 1'000'000 ||
+        index < 0 || index >= count) {
+      return Bad(name, value, "I/N with 0 <= I < N <= 1000000, such as 0/4");
+    }
+    o.shard_index = index;
+    o.shard_count = count;
   } else if (name == "replay") {
     if (value.empty()) return Bad(name, value, "a schedule file path");
     o.replay_file = std::string(value);

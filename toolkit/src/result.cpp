@@ -80,9 +80,16 @@ std::string Result::Summary() const {
                                "recorded decisions"),
                         " in ", elapsed, ": ", ok() ? "no failure" : "failure reproduced");
   }
+  // "strategy pct:3, seed 1, shard 2/4, 812 distinct, 34000 steps"
+  const std::string shard =
+      shard_count > 1 ? absl::StrCat(", shard ", shard_index, "/", shard_count) : "";
+  const std::string runs = absl::StrCat(distinct_schedules > 0 && distinct_schedules < schedules
+                                            ? absl::StrCat(", ", distinct_schedules, " distinct")
+                                            : "",
+                                        ", ", Plural(total_steps, "step", "steps"));
   if (ok() && exhausted && !strategy_summary.empty()) {
     // "explored all 12 schedules with at most 2 preemptions (strategy dfs:2, 340 steps) ..."
-    return absl::StrCat(prefix, strategy_summary, " (strategy ", strategy, ", ",
+    return absl::StrCat(prefix, strategy_summary, " (strategy ", strategy, shard, ", ",
                         Plural(total_steps, "step", "steps"), ") in ", elapsed, ": no failure");
   }
   if (ok() && !strategy_summary.empty()) {
@@ -91,24 +98,23 @@ std::string Result::Summary() const {
         prefix, "explored ", Plural(schedules, "schedule", "schedules"), " (strategy ", strategy,
         ", ",
         stopped_by_time_budget ? "not exhaustive: the time budget stopped it" : strategy_summary,
-        "; seed ", seed, ", ", Plural(total_steps, "step", "steps"), ") in ", elapsed,
-        ": no failure");
+        "; seed ", seed, shard, runs, ") in ", elapsed, ": no failure");
   }
   if (ok()) {
-    return absl::StrCat(
-        prefix, "explored ", Plural(schedules, "schedule", "schedules"), " (strategy ", strategy,
-        ", seed ", seed, ", ", Plural(total_steps, "step", "steps"), ") in ", elapsed,
-        stopped_by_time_budget ? " (stopped by the time budget)" : "", ": no failure");
+    return absl::StrCat(prefix, "explored ", Plural(schedules, "schedule", "schedules"),
+                        " (strategy ", strategy, ", seed ", seed, shard, runs, ") in ", elapsed,
+                        stopped_by_time_budget ? " (stopped by the time budget)" : "",
+                        ": no failure");
   }
   if (!survey.empty() && failure_->kind == FailureKind::kDataRace) {
     return absl::StrCat(prefix, "explored ", Plural(schedules, "schedule", "schedules"),
-                        " (strategy ", strategy, ", seed ", seed, ") in ", elapsed, ": ",
+                        " (strategy ", strategy, ", seed ", seed, shard, ") in ", elapsed, ": ",
                         Plural(static_cast<std::int64_t>(survey.size()), "distinct data race",
                                "distinct data races"),
                         " (survey), the first in schedule ", failing_iteration + 1);
   }
   return absl::StrCat(prefix, "schedule ", failing_iteration + 1, " of the ", schedules,
-                      " explored failed (strategy ", strategy, ", seed ", seed, ") after ",
+                      " explored failed (strategy ", strategy, ", seed ", seed, shard, ") after ",
                       elapsed);
 }
 

@@ -1,9 +1,12 @@
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest-spi.h"
@@ -100,12 +103,61 @@ class GTestObserver : public weave::detail::ExplorationObserver {
   std::vector<std::unique_ptr<AssertionRouter>> routers_;
 };
 
+// GoogleTest sharding, taken over. gtest would run each test on one shard only; weave instead
+// runs every test on every shard and splits each exploration's iterations and seeds among them
+// (Options::shard_index), so one WEAVE_TEST is explored on all the machines. Read, and removed
+// from the environment, before main() runs (gtest reads it in RUN_ALL_TESTS). Plain TESTs then
+// run on every shard too. Bazel's GTEST_SHARD_STATUS_FILE is touched, as gtest would, to say the
+// binary supports sharding.
+struct GTestSharding {
+  bool active = false;
+  std::int64_t index = 0;
+  std::int64_t count = 1;
+  std::string error;  // a malformed pair: reported by every WEAVE_TEST
+};
+
+GTestSharding TakeOverGTestSharding() {
+  GTestSharding sharding;
+  const char* total = std::getenv("GTEST_TOTAL_SHARDS");
+  const char* index = std::getenv("GTEST_SHARD_INDEX");
+  if (total == nullptr && index == nullptr) return sharding;
+  std::int64_t count = 0;
+  std::int64_t i = 0;
+  if (total == nullptr || index == nullptr || !absl::SimpleAtoi(total, &count) ||
+      !absl::SimpleAtoi(index, &i) || count < 1 || i < 0 || i >= count) {
+    // Left to gtest, which rejects it with its own message.
+    sharding.error = absl::StrCat("GTEST_TOTAL_SHARDS=", total == nullptr ? "(unset)" : total,
+                                  " GTEST_SHARD_INDEX=", index == nullptr ? "(unset)" : index,
+                                  ": expected 0 <= GTEST_SHARD_INDEX < GTEST_TOTAL_SHARDS");
+    return sharding;
+  }
+  sharding.active = true;
+  sharding.index = i;
+  sharding.count = count;
+  unsetenv("GTEST_TOTAL_SHARDS");
+  unsetenv("GTEST_SHARD_INDEX");
+  if (const char* status = std::getenv("GTEST_SHARD_STATUS_FILE"); status != nullptr) {
+    std::ofstream touch(status, std::ios::app);
+  }
+  return sharding;
+}
+
+const GTestSharding& Sharding() {
+  static const GTestSharding sharding = TakeOverGTestSharding();
+  return sharding;
+}
+
 }  // namespace
 
 absl::StatusOr<Options> OptionsForTest(std::string_view test_name,
                                        const std::function<void(Options&)>& configure) {
   Options options;
   options.test_name = std::string(test_name);
+  if (!Sharding().error.empty()) return absl::InvalidArgumentError(Sharding().error);
+  if (Sharding().active) {
+    options.shard_index = Sharding().index;
+    options.shard_count = Sharding().count;
+  }
   if (configure) configure(options);
   const std::vector<std::string> args = ::testing::internal::GetArgvs();
   if (absl::Status s = ApplyEnvironmentAndFlags(args, options); !s.ok()) return s;
@@ -142,6 +194,7 @@ void RunTest(std::string_view test_name, const std::function<void(Options&)>& co
 namespace detail {
 bool RegisterObserver() {
   static const bool registered = [] {
+    (void)Sharding();  // before gtest's main reads the variables
     weave::detail::AddExplorationObserver(new GTestObserver());
     return true;
   }();

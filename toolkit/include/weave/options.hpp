@@ -35,6 +35,15 @@ struct Options {
   std::string replay_file;
   // Where failing schedules are written. --weave_out / WEAVE_OUT. Default "weave-out".
   std::string out_dir = "weave-out";
+  // Sharding: this process explores shard `shard_index` of `shard_count` (0-based): its share of
+  // the iterations (iterations / shard_count, the first iterations % shard_count shards one
+  // more), with a seed derived from (seed, shard_index), so that the shards sample different
+  // schedules and together run `iterations`. A bounded exhaustive search (dfs) is not split: shard
+  // 0 runs it whole and the other shards run nothing. --weave_shard / WEAVE_SHARD ("I/N"); under
+  // weave/gtest.hpp, GoogleTest's GTEST_SHARD_INDEX / GTEST_TOTAL_SHARDS set it (see README).
+  // Default: 0 of 1.
+  std::int64_t shard_index = 0;
+  std::int64_t shard_count = 1;
   // Stop exploring (without failing) once this much wall time has passed; only bounds how many
   // schedules are tried, never what a schedule does. --weave_time_budget / WEAVE_TIME_BUDGET
   // (e.g. "30s"). Default: no budget.
@@ -69,8 +78,10 @@ struct Options {
   // never changes the schedule of a run that does not stall. --weave_watchdog / WEAVE_WATCHDOG
   // (e.g. "5s"; 0 disables). Default 2s.
   absl::Duration watchdog = absl::Seconds(2);
-  // Print a progress line every this often during long explorations (0 disables).
-  // --weave_progress / WEAVE_PROGRESS. Default 10s.
+  // Print a progress line every this often during long explorations (0 disables): schedules
+  // run, distinct schedules, schedules per second, failures. On a terminal the line is redrawn
+  // in place (at most every second) and erased at the end. --weave_progress / WEAVE_PROGRESS.
+  // Default 10s.
   absl::Duration progress_interval = absl::Seconds(10);
   // Report data races: two accesses to a weave::shared<T> (or to memory annotated with
   // weave::read / weave::write), at least one a write, that no synchronization orders

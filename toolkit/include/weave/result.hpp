@@ -62,7 +62,13 @@ class Result {
   std::string test_name;
   std::string strategy;
   std::uint64_t seed = 0;
-  std::int64_t schedules = 0;           // runs completed (including the failing one)
+  std::int64_t schedules = 0;  // runs completed (including the failing one)
+  // Of those, how many made different decisions (by a hash of their decisions; counting stops
+  // at about 4 million).
+  std::int64_t distinct_schedules = 0;
+  // Options::shard_index and shard_count of the exploration.
+  std::int64_t shard_index = 0;
+  std::int64_t shard_count = 1;
   std::int64_t total_steps = 0;         // scheduling steps over all runs
   bool replayed = false;                // this was a replay of one recorded schedule
   bool stopped_by_time_budget = false;  // the time budget ended exploration early
