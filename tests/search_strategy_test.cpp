@@ -59,7 +59,7 @@ TEST(StrategyNames, BadNamesAndParametersAreRejectedWithTheAcceptedForms) {
 
 // Every strategy is a function of its seed: the same picks twice, other picks for another seed.
 TEST(SearchStrategies, AreDeterministicPerSeed) {
-  for (const char* name : {"pct:3", "pos", "urw", "surw", "portfolio"}) {
+  for (const char* name : {"pct:3", "pos", "cpos", "urw", "surw", "portfolio"}) {
     const Strategy spec = *Strategy::Parse(name);
     auto picks = [&](std::uint64_t seed) {
       auto s = weave::MakeStrategy(spec, seed);
@@ -285,6 +285,17 @@ TEST(PosStrategy, OrdersConflictingStepsEitherWayAboutEvenly) {
   EXPECT_GT(pos, 20 * std::max(1, Hits(Strategy::Random(), kRuns, ShortAfterLong)));
 }
 
+// Conflict-driven POS keeps a task's priority through steps nobody else is about to touch: the
+// long task's twenty private steps do not give the short task twenty chances to overtake it, so
+// the short one comes last about half the time (when it drew the lower priority).
+TEST(PosStrategy, TheConflictDrivenVariantHoldsATaskBackThroughPrivateWork) {
+  constexpr int kRuns = 2000;
+  const int cpos = Hits(Strategy::ConflictPos(), kRuns, ShortAfterLong);
+  EXPECT_GT(cpos, kRuns / 4);
+  EXPECT_LT(cpos, 3 * kRuns / 4);
+  EXPECT_GT(cpos, 4 * Hits(Strategy::Pos(), kRuns, ShortAfterLong));
+}
+
 // --- The portfolio -----------------------------------------------------------------------------
 
 TEST(Portfolio, FindsEveryPlantedBugAndIsTheDefault) {
@@ -308,7 +319,7 @@ void SpinUntilSet() {
 }
 
 TEST(FairScheduling, ASpinLoopAroundYieldEndsUnderEveryStrategy) {
-  for (const char* name : {"random", "pct:3", "pos", "urw", "surw", "portfolio"}) {
+  for (const char* name : {"random", "pct:3", "pos", "cpos", "urw", "surw", "portfolio"}) {
     weave::Options o = Runs(300);
     o.strategy = *Strategy::Parse(name);
     o.max_steps = 2000;

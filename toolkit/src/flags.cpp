@@ -27,7 +27,7 @@ constexpr FlagInfo kFlags[] = {
     {"iterations", "schedules to explore at most (default 1000)"},
     {"seed", "seed of the random strategies (default 1)"},
     {"strategy",
-     "portfolio | random | pct[:DEPTH] | pos | urw | surw | dfs[:PREEMPTIONS] | rr (default "
+     "portfolio | random | pct[:DEPTH] | pos | cpos | urw | surw | dfs[:PREEMPTIONS] | rr (default "
      "portfolio)"},
     {"replay", "replay this schedule file once instead of exploring"},
     {"shard",
@@ -135,7 +135,7 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     absl::StatusOr<Strategy> s = Strategy::Parse(detail::SV(value));
     if (!s.ok()) {
       return Bad(name, value,
-                 "one of portfolio, random, pct, pct:DEPTH (1-10), pos, urw, surw, dfs, "
+                 "one of portfolio, random, pct, pct:DEPTH (1-10), pos, cpos, urw, surw, dfs, "
                  "dfs:PREEMPTIONS (0-100), rr");
     }
     o.strategy = *s;

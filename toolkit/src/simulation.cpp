@@ -385,6 +385,9 @@ NextStep Simulation::NextStepOf(TaskId id) const {
   step.object = t.last_object;
   switch (t.last_op) {
     case Operation::kStart:
+      step.access = StepAccess::kNone;
+      step.starts = true;
+      break;
     case Operation::kSpawn:
     case Operation::kSleep:
     case Operation::kChoose:

@@ -33,6 +33,7 @@ class Strategy {
     kRoundRobin,
     kPct,
     kPos,
+    kConflictPos,
     kUniformRandomWalk,
     kSelectiveUniformRandomWalk,
     kBoundedExhaustive,
@@ -53,6 +54,11 @@ class Strategy {
   // priority; the highest runs, and the steps that conflict with it (same object, one a write)
   // draw new priorities. Orders conflicting steps about evenly, however many tasks run.
   static Strategy Pos() { return Strategy(Kind::kPos, 0); }
+  // POS with conflict-driven priorities (weave's variant): a task draws a new priority only when
+  // its step races with another task's pending step, or while it has not started; a task's steps
+  // on objects nobody else is about to touch keep its priority. A task held back then stays held
+  // back through the others' private work, which plain POS redraws at every step.
+  static Strategy ConflictPos() { return Strategy(Kind::kConflictPos, 0); }
   // Uniform random walk over interleavings: the next task is drawn with probability
   // proportional to its estimated remaining steps (learned from earlier schedules), so that
   // every interleaving is about equally likely, not only every next step.
@@ -68,12 +74,12 @@ class Strategy {
   static Strategy BoundedExhaustive(int preemption_bound = 2) {
     return Strategy(Kind::kBoundedExhaustive, preemption_bound);
   }
-  // The default: a portfolio that takes turns between complementary strategies, one schedule
-  // each (see Parse's text for its members).
+  // The default: a portfolio that takes turns, one schedule each, between the selective uniform
+  // walk, conflict-driven POS and PCT with depth 3 (chosen by bench/strategy_comparison.cpp).
   static Strategy Portfolio() { return Strategy(Kind::kPortfolio, 0); }
 
-  // Parses "random", "rr" (alias "round-robin"), "pct", "pct:D", "pos", "urw", "surw", "dfs",
-  // "dfs:B" and "portfolio" (alias "default"). Errors name the accepted forms.
+  // Parses "random", "rr" (alias "round-robin"), "pct", "pct:D", "pos", "cpos", "urw", "surw",
+  // "dfs", "dfs:B" and "portfolio" (alias "default"). Errors name the accepted forms.
   static absl::StatusOr<Strategy> Parse(std::string_view text);
 
   Kind kind() const { return kind_; }
@@ -145,6 +151,9 @@ struct NextStep {
   std::int32_t object = -1;  // per-run object id (the trace's), -1 when none
   // An explicit yield (weave::yield): the task asks to let others run first.
   bool yields = false;
+  // The task has not run yet: its first step touches nothing shared, but what it does after is
+  // unknown.
+  bool starts = false;
 };
 constexpr bool Conflict(const NextStep& a, const NextStep& b) {
   if (a.access == StepAccess::kUnknown || b.access == StepAccess::kUnknown) return true;

@@ -82,7 +82,8 @@ class PctStrategy final : public SchedulingStrategy {
 // runs, which is what random walks lack when many tasks run.
 class PosStrategy final : public SchedulingStrategy {
  public:
-  explicit PosStrategy(std::uint64_t seed) : seed_(seed) {}
+  explicit PosStrategy(std::uint64_t seed, bool conflict_driven = false)
+      : seed_(seed), conflict_driven_(conflict_driven) {}
   void Attach(const SchedulingView* view) override { view_ = view; }
   bool BeginRun() override;
   TaskId PickTask(const RunnableSet& runnable, TaskId current) override;
@@ -91,6 +92,7 @@ class PosStrategy final : public SchedulingStrategy {
  private:
   std::uint64_t& PriorityOf(TaskId id);
   std::uint64_t seed_;
+  bool conflict_driven_;
   std::uint64_t run_ = 0;
   Random random_;
   const SchedulingView* view_ = nullptr;

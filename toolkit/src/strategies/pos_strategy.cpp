@@ -29,18 +29,28 @@ TaskId PosStrategy::PickTask(const RunnableSet& runnable, TaskId /*current*/) {
       best_priority = p;
     }
   }
+  bool raced = false;
   if (runnable.size() > 1) {
     // The steps racing with the one about to run are new events as far as their order with it
     // goes: they draw again. Without a view every step conflicts with every other.
     const NextStep chosen = view_ != nullptr ? view_->NextStepOf(best) : NextStep{};
     for (TaskId id : runnable) {
-      if (id != best && (view_ == nullptr || Conflict(chosen, view_->NextStepOf(id)))) {
+      if (id == best) continue;
+      const NextStep other = view_ != nullptr ? view_->NextStepOf(id) : NextStep{};
+      if (view_ == nullptr || Conflict(chosen, other)) {
+        priorities_[static_cast<std::size_t>(id)] = random_.Next() | 1;
+        raced = true;
+      } else if (conflict_driven_ && other.starts) {
+        // A task that has not started may yet race with anything: it draws again at every step,
+        // as in plain POS, so that it starts at a random point of the others' work.
         priorities_[static_cast<std::size_t>(id)] = random_.Next() | 1;
       }
     }
   }
-  // Its next step is a new event.
-  priorities_[static_cast<std::size_t>(best)] = random_.Next() | 1;
+  // Its next step is a new event. Conflict-driven: only a step that raced with another task's
+  // makes its task draw again; a run of steps that touch nothing another task is about to touch
+  // keeps one priority, so a task held back stays held back through the others' private work.
+  if (!conflict_driven_ || raced) priorities_[static_cast<std::size_t>(best)] = random_.Next() | 1;
   return best;
 }
 

@@ -36,13 +36,21 @@ bool UniformRandomWalkStrategy::Matters(const NextStep& step) const {
 TaskId UniformRandomWalkStrategy::PickTask(const RunnableSet& runnable, TaskId current) {
   const std::size_t top = static_cast<std::size_t>(runnable[runnable.size() - 1]) + 1;
   if (taken_.size() < top) taken_.resize(top, 0);
-  const bool selective = selective_ && view_ != nullptr;
+  bool selective = selective_ && view_ != nullptr;
   if (selective) {
-    for (TaskId id : runnable) NoteUser(view_->NextStepOf(id), id);
+    for (TaskId id : runnable) {
+      const NextStep step = view_->NextStepOf(id);
+      NoteUser(step, id);
+      // A task that has not started may yet touch anything: until every runnable task has shown
+      // its first step, no step is known not to matter, and none runs ahead.
+      if (step.starts) selective = false;
+    }
   }
   if (runnable.size() == 1) {
     const TaskId only = runnable[0];
-    if (!selective || Matters(view_->NextStepOf(only))) ++taken_[static_cast<std::size_t>(only)];
+    if (view_ == nullptr || !selective_ || Matters(view_->NextStepOf(only))) {
+      ++taken_[static_cast<std::size_t>(only)];
+    }
     return only;
   }
   // Selective: a step that does not matter runs first, the current task's by preference (fewer
