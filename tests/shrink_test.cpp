@@ -653,9 +653,12 @@ class MinimizeCommandTest : public ::testing::Test {
 TEST_F(MinimizeCommandTest, ShrinksAnExampleFailureEndToEnd) {
   const std::string example = WEAVE_EXAMPLE_PATH;
   const std::string test = "BoundedQueue.ConsumerGetsEveryItem";
-  // The example's failure, without the automatic pass.
-  const ChildResult found = RunProgram(
-      example, {"--weave_out=" + dir_, "--weave_minimize=false", "--weave_trace=off"}, dir_);
+  // The example's deadlock (random's first failure of it; the default portfolio meets the other
+  // face of the same bug first), without the automatic pass.
+  const ChildResult found = RunProgram(example,
+                                       {"--weave_out=" + dir_, "--weave_minimize=false",
+                                        "--weave_trace=off", "--weave_strategy=random"},
+                                       dir_);
   ASSERT_EQ(found.exit_code, 1) << found.out << found.err;
   const std::string schedule = dir_ + "/" + test + ".schedule";
   absl::StatusOr<weave::Schedule> before = weave::ReadScheduleFile(schedule);

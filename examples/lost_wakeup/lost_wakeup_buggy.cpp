@@ -4,6 +4,8 @@
 // and waits on `not_empty_`. But between reading 0 and starting to wait, the producer can push
 // an item and call notify_one() while nobody waits yet: the notify is lost. The consumer then
 // waits for a notify that never comes. weave reports it as a deadlock, with the wait-for graph.
+// The stray notify can also land late: it then wakes a wait it was not meant for, and pop()
+// finds the queue empty (weave::check reports it; front() on an empty deque would be undefined).
 // lost_wakeup_fixed.cpp is the same queue with the check made under the mutex.
 #include <cstddef>
 #include <deque>
@@ -38,6 +40,9 @@ class BoundedQueue {
       not_empty_.wait(lock);
     }
     std::unique_lock lock(mutex_);
+    // The same race seen from the other side: a notify_one() meant for an item this consumer
+    // already took can be the one that wakes the wait above, with the queue empty again.
+    weave::check(!items_.empty(), "pop() woke up to an empty queue");
     T item = std::move(items_.front());
     items_.pop_front();
     size_.store(items_.size());
