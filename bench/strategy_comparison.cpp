@@ -250,6 +250,7 @@ void ConnectionPoolNeverHandsOutMoreConnectionsThanItHas() {
   using connection_pool::Release;
   connection_pool::ConnectionPool pool;
   std::vector<weave::task_handle<bool>> requests;
+  requests.reserve(6);
   for (int i = 0; i < 6; ++i) {
     requests.push_back(weave::co_spawn("request-" + std::to_string(i),
                                        connection_pool::Request<Release::kAlways>(pool, i)));
@@ -854,7 +855,8 @@ std::string CellText(const Program& program, const weave::Strategy& strategy, co
     if (cell.other_failures > 0) return absl::StrFormat("failed at %d!", cell.schedules);
     if (cell.schedules == 0) return "no runs";
     if (cell.ran_out) {
-      return absl::StrFormat(program.bug ? "all %d, missed" : "all %d", cell.schedules);
+      return program.bug ? absl::StrFormat("all %d, missed", cell.schedules)
+                         : absl::StrFormat("all %d", cell.schedules);
     }
     return absl::StrFormat("%d (limit)", cell.schedules);
   }
@@ -1045,6 +1047,7 @@ int main(int argc, char** argv) {
   const std::string out_dir = out_template;
 
   std::vector<std::string> strategy_names;
+  strategy_names.reserve(strategies.size());
   for (const weave::Strategy& s : strategies) strategy_names.push_back(s.ToString());
   std::vector<absl::Duration> wall_by_strategy(strategies.size());
   std::vector<std::vector<std::string>> cells(programs.size());

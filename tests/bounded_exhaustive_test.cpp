@@ -402,6 +402,9 @@ TEST(BoundedExhaustive, LongBodiesRunUntilTheIterationLimit) {
 // without a view (no step kinds: nobody sleeps), exactly every schedule once.
 class Model final : public weave::SchedulingView {
  public:
+  // Virtual for the guideline on classes with virtual functions (SchedulingView's own destructor
+  // is protected: nothing deletes a Model through it).
+  virtual ~Model() = default;
   struct Op {
     bool write;
     int object;

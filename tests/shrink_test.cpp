@@ -344,6 +344,7 @@ TEST(Shrink, TheTimeBoundIsRespected) {
     weave::atomic<int> flag{0, "flag"};
     weave::atomic<int> noise{0, "noise"};
     std::vector<weave::join_handle> workers;
+    workers.reserve(4);
     for (int w = 0; w < 4; ++w) {
       workers.push_back(weave::spawn("worker", [&] {
         for (int i = 0; i < 300; ++i) noise.fetch_add(1);
@@ -601,6 +602,7 @@ ChildResult RunProgram(const std::string& program, const std::vector<std::string
   std::vector<std::string> argv_storage = {program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_storage.size() + 1);
   for (std::string& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env_storage;
@@ -608,6 +610,7 @@ ChildResult RunProgram(const std::string& program, const std::vector<std::string
     if (!absl::StartsWith(*e, "WEAVE_")) env_storage.emplace_back(*e);  // ctest's WEAVE_OUT
   }
   std::vector<char*> envp;
+  envp.reserve(env_storage.size() + 1);
   for (std::string& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);
   const std::string out_path = dir + "/child.stdout";

@@ -88,6 +88,7 @@ absl::Status Minimize(const std::vector<std::string>& argv) {
   child.push_back(absl::StrCat("--weave_minimize_schedule=", path));
   if (args->Has("time")) child.push_back(absl::StrCat("--weave_minimize_time=", time));
   std::vector<char*> child_argv;
+  child_argv.reserve(child.size() + 1);
   for (std::string& a : child) child_argv.push_back(a.data());
   child_argv.push_back(nullptr);
   std::fflush(stdout);

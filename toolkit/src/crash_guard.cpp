@@ -215,10 +215,10 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
   header_prefix_ = absl::StrCat(
       "weave-schedule ", Schedule::kFormatVersion, "\ntest ", absl::CEscape(name), "\nstrategy ",
       absl::CEscape(options.strategy.ToString()), "\nseed ", options.seed, "\niteration ");
-  header_suffix_ = absl::StrCat(
-      "\nmax-steps ", options.max_steps, "\nspurious-wakeups ", options.spurious_wakeups ? 1 : 0,
-      options.event_loop ? "\nevent-loop 1" : "", options.fair ? "" : "\nfair 0",
-      "\nfailure crash\nmessage ");
+  header_suffix_ =
+      absl::StrCat("\nmax-steps ", options.max_steps, "\nspurious-wakeups ",
+                   options.spurious_wakeups ? 1 : 0, options.event_loop ? "\nevent-loop 1" : "",
+                   options.fair ? "" : "\nfair 0", "\nfailure crash\nmessage ");
   EnsureAlternateStack();
   {
     std::scoped_lock lock(g_install_mutex);

@@ -205,9 +205,9 @@ struct Attempt {
 
 class Shrinker {
  public:
-  Shrinker(const Options& options, const Schedule& failing, const std::function<void()>& body,
+  Shrinker(Options options, const Schedule& failing, const std::function<void()>& body,
            const std::string& schedule_path, absl::Time deadline)
-      : options_(options),
+      : options_(std::move(options)),
         failing_(failing),
         body_(body),
         schedule_path_(schedule_path),

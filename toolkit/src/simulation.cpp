@@ -376,7 +376,7 @@ RunnableSet Simulation::OfferedTasks() {
     offered_.push_back(id);
     fingerprint += t.fingerprint;
   }
-  return RunnableSet(offered_, fingerprint);
+  return {offered_, fingerprint};
 }
 
 NextStep Simulation::NextStepOf(TaskId id) const {

@@ -46,6 +46,7 @@ struct ScheduleSize {
   std::int64_t preemptions = 0;
   std::int64_t steps = 0;          // task decisions (scheduling steps)
   std::uint64_t choice_total = 0;  // the sum of its choose() answers
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const ScheduleSize&, const ScheduleSize&) = default;
 };
 

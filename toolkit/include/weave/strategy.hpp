@@ -41,42 +41,40 @@ class Strategy {
   };
 
   // Uniformly random choice at every scheduling point, from a seed (Options::seed).
-  static Strategy Random() { return Strategy(Kind::kRandom, 0); }
+  static Strategy Random() { return {Kind::kRandom, 0}; }
   // Deterministic rotation: each scheduling point hands over to the next runnable task by id.
   // Makes exactly one schedule.
-  static Strategy RoundRobin() { return Strategy(Kind::kRoundRobin, 0); }
+  static Strategy RoundRobin() { return {Kind::kRoundRobin, 0}; }
   // PCT, probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): random distinct task
   // priorities, the highest-priority runnable task runs, and at depth-1 random steps the running
   // task drops to the lowest priority. Finds a bug of depth d among n tasks and k steps with
   // probability at least 1/(n k^(d-1)) per schedule. `depth` in [1, 10]; "pct" means pct:3.
-  static Strategy Pct(int depth = 3) { return Strategy(Kind::kPct, depth); }
+  static Strategy Pct(int depth = 3) { return {Kind::kPct, depth}; }
   // POS, partial order sampling (Yuan et al., CAV 2018): every pending step has a random
   // priority; the highest runs, and the steps that conflict with it (same object, one a write)
   // draw new priorities. Orders conflicting steps about evenly, however many tasks run.
-  static Strategy Pos() { return Strategy(Kind::kPos, 0); }
+  static Strategy Pos() { return {Kind::kPos, 0}; }
   // POS with conflict-driven priorities (weave's variant): a task draws a new priority only when
   // its step races with another task's pending step, or while it has not started; a task's steps
   // on objects nobody else is about to touch keep its priority. A task held back then stays held
   // back through the others' private work, which plain POS redraws at every step.
-  static Strategy ConflictPos() { return Strategy(Kind::kConflictPos, 0); }
+  static Strategy ConflictPos() { return {Kind::kConflictPos, 0}; }
   // Uniform random walk over interleavings: the next task is drawn with probability
   // proportional to its estimated remaining steps (learned from earlier schedules), so that
   // every interleaving is about equally likely, not only every next step.
-  static Strategy UniformRandomWalk() { return Strategy(Kind::kUniformRandomWalk, 0); }
+  static Strategy UniformRandomWalk() { return {Kind::kUniformRandomWalk, 0}; }
   // The selective variant: the same weighting counted over the steps that matter (accesses to
   // shared objects and synchronization); other steps run as soon as they can.
-  static Strategy SelectiveUniformRandomWalk() {
-    return Strategy(Kind::kSelectiveUniformRandomWalk, 0);
-  }
+  static Strategy SelectiveUniformRandomWalk() { return {Kind::kSelectiveUniformRandomWalk, 0}; }
   // Bounded exhaustive search: every schedule with at most `preemption_bound` preemptions, fewest
   // preemptions first, skipping interleavings equivalent to one already run (sleep sets). Ends
   // when all are run. `preemption_bound` in [0, 100]; "dfs" means dfs:2.
   static Strategy BoundedExhaustive(int preemption_bound = 2) {
-    return Strategy(Kind::kBoundedExhaustive, preemption_bound);
+    return {Kind::kBoundedExhaustive, preemption_bound};
   }
   // The default: a portfolio that takes turns, one schedule each, between the selective uniform
   // walk, conflict-driven POS and PCT with depth 3 (chosen by bench/strategy_comparison.cpp).
-  static Strategy Portfolio() { return Strategy(Kind::kPortfolio, 0); }
+  static Strategy Portfolio() { return {Kind::kPortfolio, 0}; }
 
   // Parses "random", "rr" (alias "round-robin"), "pct", "pct:D", "pos", "cpos", "urw", "surw",
   // "dfs", "dfs:B" and "portfolio" (alias "default"). Errors name the accepted forms.

@@ -151,7 +151,9 @@ class Simulation final : private SchedulingView {
  public:
   // `strategy` must outlive the simulation.
   Simulation(const Options& options, SchedulingStrategy& strategy);
-  ~Simulation();
+  // Virtual only for the guideline on classes with virtual functions: it is final, and its base
+  // (SchedulingView) cannot be deleted through.
+  virtual ~Simulation();
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
