@@ -20,6 +20,9 @@
 //   BM_SchedulingStepNoSwitch     one task yielding alone: the strategy keeps it, no switch.
 //   BM_SmallBodyExecutions        2 tasks x 10 mutex-protected increments, random strategy;
 //                                 items_per_second = executions (runs of the body) per second.
+//   BM_StrategySmallBody          the small body under each strategy (random, pct:3, pos, cpos,
+//                                 urw, surw, portfolio): ns_per_step and x_random, the step's
+//                                 cost over random's, measured in the same process.
 //   BM_VirtualTimers              100 tasks x 100 sleep_for of varied durations;
 //                                 items_per_second = timers per second.
 // Every weave benchmark also reports heap allocations (operator new calls, counted by the
@@ -274,6 +277,47 @@ BENCHMARK(BM_SmallBodyExecutions)
     ->Args({1000, 0})
     ->Args({1, 1})
     ->Unit(benchmark::kMicrosecond);
+
+// What choosing costs: the small body explored 1000 schedules at a time under each strategy.
+// x_random is the CPU time per step over random's, measured once in this process (best of 8
+// rounds), so the ratio does not depend on the machine's load or on the filter.
+constexpr const char* kStrategyNames[] = {"random", "pct:3", "pos",      "cpos",
+                                          "urw",    "surw",  "portfolio"};
+
+double CpuNanosPerStep(const weave::Strategy& strategy) {
+  const weave::Options options = BenchOptions(strategy, 1000);
+  double best = std::numeric_limits<double>::infinity();
+  for (int round = 0; round < 8; ++round) {  // the first rounds warm the caches and the pools
+    const WindowTimer timer;
+    const weave::Result r = weave::explore(options, SmallBody);
+    const Window window = timer.Stop();
+    if (!r.ok() || r.total_steps == 0) return 0;
+    best = std::min(best, window.cpu_nanos / static_cast<double>(r.total_steps));
+  }
+  return best;
+}
+
+void BM_StrategySmallBody(benchmark::State& state) {
+  const char* name = kStrategyNames[state.range(0)];
+  const weave::Strategy strategy = *weave::Strategy::Parse(name);
+  state.SetLabel(name);
+  static const double random_cpu_per_step = CpuNanosPerStep(weave::Strategy::Random());
+  const weave::Options options = BenchOptions(strategy, 1000);
+  std::int64_t steps = 0;
+  Window total;
+  for (auto _ : state) {
+    const WindowTimer timer;
+    const weave::Result r = weave::explore(options, SmallBody);
+    total += timer.Stop();
+    if (Failed(state, r)) return;
+    steps += r.total_steps;
+  }
+  const double cpu_per_step = total.cpu_nanos / static_cast<double>(steps);
+  state.SetItemsProcessed(steps);
+  state.counters["cpu_ns_per_step"] = cpu_per_step;
+  state.counters["x_random"] = random_cpu_per_step > 0 ? cpu_per_step / random_cpu_per_step : 0;
+}
+BENCHMARK(BM_StrategySmallBody)->DenseRange(0, 6)->Unit(benchmark::kMillisecond);
 
 // --- 4. Virtual timers
 // ----------------------------------------------------------------------------
