@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <functional>
 #include <iostream>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -294,6 +297,65 @@ TEST(PosStrategy, TheConflictDrivenVariantHoldsATaskBackThroughPrivateWork) {
   EXPECT_GT(cpos, kRuns / 4);
   EXPECT_LT(cpos, 3 * kRuns / 4);
   EXPECT_GT(cpos, 4 * Hits(Strategy::Pos(), kRuns, ShortAfterLong));
+}
+
+// Every strategy catches an atomicity violation (a check-then-act on an atomic, depth 2) and
+// stays silent on its twin, which does the same under a mutex.
+void CheckThenAct(bool locked) {
+  weave::mutex m;
+  weave::atomic<int> stock{1};
+  int sold = 0;
+  auto buy = [&] {
+    std::unique_lock lock(m, std::defer_lock);
+    if (locked) lock.lock();
+    if (stock.load() > 0) {
+      stock.store(stock.load() - 1);
+      ++sold;
+    }
+  };
+  auto a = weave::spawn("a", buy);
+  auto b = weave::spawn("b", buy);
+  a.join();
+  b.join();
+  weave::check(sold <= 1, "sold more than the stock");
+}
+
+TEST(SearchStrategies, EachCatchesAnAtomicityViolationAndPassesItsFixedTwin) {
+  for (const char* name : {"random", "pct:3", "pos", "cpos", "urw", "surw", "portfolio", "dfs:2"}) {
+    weave::Options o = Runs(2000);
+    o.strategy = *Strategy::Parse(name);
+    o.minimize = false;
+    o.trace = weave::TraceMode::kOff;
+    const weave::Result bug = weave::explore(o, [] { CheckThenAct(false); });
+    ASSERT_FALSE(bug.ok()) << name << ": missed the bug\n" << bug;
+    EXPECT_EQ(bug.failure().kind, weave::FailureKind::kAssertion) << name << "\n" << bug;
+    o.iterations = 500;
+    const weave::Result fixed = weave::explore(o, [] { CheckThenAct(true); });
+    EXPECT_TRUE(fixed.ok()) << name << "\n" << fixed;
+    EXPECT_GT(fixed.schedules, 1) << name;
+  }
+}
+
+TEST(SearchStrategies, BadParametersAndShardsSetInCodeAreRejected) {
+  auto rejects = [](const weave::Options& o) {
+    EXPECT_THROW(weave::explore(o, [] {}), std::invalid_argument);
+  };
+  weave::Options o;
+  for (int depth : {0, -1, 11}) {
+    o.strategy = Strategy::Pct(depth);
+    rejects(o);
+  }
+  for (int bound : {-1, 101}) {
+    o.strategy = Strategy::BoundedExhaustive(bound);
+    rejects(o);
+  }
+  o = weave::Options();
+  for (const auto& [index, count] :
+       std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 0}, {-1, 2}, {2, 2}, {5, 3}}) {
+    o.shard_index = index;
+    o.shard_count = count;
+    rejects(o);
+  }
 }
 
 // --- The portfolio -----------------------------------------------------------------------------

@@ -63,6 +63,20 @@ namespace {
 void Validate(const Options& o) {
   if (o.iterations < 1) throw std::invalid_argument("weave::Options::iterations must be >= 1");
   if (o.max_steps < 1) throw std::invalid_argument("weave::Options::max_steps must be >= 1");
+  // Strategy's factories take any int; Parse checks the same ranges for flags.
+  const int parameter = o.strategy.parameter();
+  if (o.strategy.kind() == Strategy::Kind::kPct && (parameter < 1 || parameter > 10)) {
+    throw std::invalid_argument("weave::Strategy::Pct: the depth must be between 1 and 10");
+  }
+  if (o.strategy.kind() == Strategy::Kind::kBoundedExhaustive &&
+      (parameter < 0 || parameter > 100)) {
+    throw std::invalid_argument(
+        "weave::Strategy::BoundedExhaustive: the preemption bound must be between 0 and 100");
+  }
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count) {
+    throw std::invalid_argument(
+        "weave::Options::shard_index must be in [0, shard_count) and shard_count >= 1");
+  }
   if (o.stack_size < std::size_t{16} * 1024) {
     throw std::invalid_argument("weave::Options::stack_size must be at least 16 KiB");
   }

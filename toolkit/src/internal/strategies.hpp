@@ -59,7 +59,7 @@ class PctStrategy final : public SchedulingStrategy {
   TaskId PickTask(const RunnableSet& runnable, TaskId current) override;
   std::uint64_t PickChoice(std::uint64_t n) override;
   // The run length the change points are drawn over.
-  std::int64_t estimated_steps() const { return estimated_steps_; }
+  std::int64_t estimated_steps() const { return longest_run_ > 0 ? longest_run_ : kFirstEstimate; }
 
  private:
   static constexpr std::int64_t kFirstEstimate = 64;
@@ -68,9 +68,8 @@ class PctStrategy final : public SchedulingStrategy {
   int depth_;
   std::uint64_t run_ = 0;
   Random random_;
-  std::int64_t steps_ = 0;  // picks in this run
-  std::int64_t longest_run_ = 0;
-  std::int64_t estimated_steps_ = kFirstEstimate;
+  std::int64_t steps_ = 0;        // picks in this run
+  std::int64_t longest_run_ = 0;  // steps of the longest run so far; 0 before one has ended
   std::vector<std::uint64_t> priorities_;    // by task id; 0: not yet drawn
   std::vector<std::int64_t> change_points_;  // step of change point i+1 (unsorted)
 };
@@ -133,7 +132,9 @@ class UniformRandomWalkStrategy final : public SchedulingStrategy {
   // once a second one is.
   static constexpr TaskId kSharedObject = -2;
   std::vector<TaskId> object_users_;
-  std::vector<TaskId> candidates_;  // PickTask's scratch
+  std::vector<TaskId> candidates_;      // PickTask's scratch
+  std::vector<NextStep> steps_;         // PickTask's scratch, by position in the runnable set
+  std::vector<std::uint64_t> weights_;  // PickTask's scratch, by candidate
 };
 
 // Bounded exhaustive search (CHESS-style iterative preemption bounding with sleep sets): see

@@ -8,7 +8,6 @@ bool PctStrategy::BeginRun() {
   // The longest run so far is the estimate of k (the paper's bound assumes k >= the run length).
   if (run_ > 0) {
     longest_run_ = std::max(longest_run_, steps_);
-    estimated_steps_ = std::max<std::int64_t>(longest_run_, 1);
   }
   random_.Seed(DeriveSeed(seed_, run_));
   ++run_;
@@ -16,8 +15,8 @@ bool PctStrategy::BeginRun() {
   std::fill(priorities_.begin(), priorities_.end(), 0);
   change_points_.clear();
   for (int i = 1; i < depth_; ++i) {
-    change_points_.push_back(
-        1 + static_cast<std::int64_t>(random_.Below(static_cast<std::uint64_t>(estimated_steps_))));
+    change_points_.push_back(1 + static_cast<std::int64_t>(
+                                     random_.Below(static_cast<std::uint64_t>(estimated_steps()))));
   }
   return true;
 }

@@ -36,30 +36,26 @@ bool UniformRandomWalkStrategy::Matters(const NextStep& step) const {
 TaskId UniformRandomWalkStrategy::PickTask(const RunnableSet& runnable, TaskId current) {
   const std::size_t top = static_cast<std::size_t>(runnable[runnable.size() - 1]) + 1;
   if (taken_.size() < top) taken_.resize(top, 0);
+  // Selective: each runnable task's next step, asked once (a virtual call per task and step).
   bool selective = selective_ && view_ != nullptr;
+  steps_.clear();
   if (selective) {
     for (TaskId id : runnable) {
-      const NextStep step = view_->NextStepOf(id);
-      NoteUser(step, id);
+      steps_.push_back(view_->NextStepOf(id));
+      NoteUser(steps_.back(), id);
       // A task that has not started may yet touch anything: until every runnable task has shown
       // its first step, no step is known not to matter, and none runs ahead.
-      if (step.starts) selective = false;
+      if (steps_.back().starts) selective = false;
     }
-  }
-  if (runnable.size() == 1) {
-    const TaskId only = runnable[0];
-    if (view_ == nullptr || !selective_ || Matters(view_->NextStepOf(only))) {
-      ++taken_[static_cast<std::size_t>(only)];
-    }
-    return only;
   }
   // Selective: a step that does not matter runs first, the current task's by preference (fewer
   // switches; the order of such steps is invisible to the others).
   candidates_.clear();
   if (selective) {
     TaskId free_step = kNoTask;
-    for (TaskId id : runnable) {
-      if (Matters(view_->NextStepOf(id))) {
+    for (std::size_t k = 0; k < runnable.size(); ++k) {
+      const TaskId id = runnable[k];
+      if (Matters(steps_[k])) {
         candidates_.push_back(id);
       } else if (free_step == kNoTask || id == current) {
         free_step = id;
@@ -68,6 +64,10 @@ TaskId UniformRandomWalkStrategy::PickTask(const RunnableSet& runnable, TaskId c
     if (free_step != kNoTask) return free_step;
   } else {
     candidates_.assign(runnable.begin(), runnable.end());
+  }
+  if (candidates_.size() == 1) {
+    ++taken_[static_cast<std::size_t>(candidates_[0])];
+    return candidates_[0];
   }
   // Weight: the steps each task has left by the estimate (at least 1: a task seen for the first
   // time, or past its estimate, still gets a turn). A task never seen before is given the mean
@@ -82,24 +82,19 @@ TaskId UniformRandomWalkStrategy::PickTask(const RunnableSet& runnable, TaskId c
     }
   }
   const std::int64_t unseen_estimate = known_count > 0 ? known_total / known_count : 1;
-  auto weight = [&](TaskId id) {
+  weights_.clear();
+  std::uint64_t total = 0;
+  for (TaskId id : candidates_) {
     const auto i = static_cast<std::size_t>(id);
     const std::int64_t expected =
         i < expected_.size() && expected_[i] > 0 ? expected_[i] : unseen_estimate;
-    return static_cast<std::uint64_t>(std::max<std::int64_t>(1, expected - taken_[i]));
-  };
-  std::uint64_t total = 0;
-  for (TaskId id : candidates_) total += weight(id);
-  std::uint64_t ticket = random_.Below(total);
-  TaskId picked = candidates_.back();
-  for (TaskId id : candidates_) {
-    const std::uint64_t w = weight(id);
-    if (ticket < w) {
-      picked = id;
-      break;
-    }
-    ticket -= w;
+    weights_.push_back(static_cast<std::uint64_t>(std::max<std::int64_t>(1, expected - taken_[i])));
+    total += weights_.back();
   }
+  std::uint64_t ticket = random_.Below(total);
+  std::size_t k = 0;
+  while (ticket >= weights_[k]) ticket -= weights_[k++];  // ends: the weights sum to total
+  const TaskId picked = candidates_[k];
   ++taken_[static_cast<std::size_t>(picked)];
   return picked;
 }
