@@ -49,11 +49,13 @@ TEST_F(FiberStackDeathTest, OverflowHitsTheGuardPage) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   auto overflow = [] { weave::explore(WithStack(64 * 1024), [] { RecurseInATask(1000); }); };
   if (kAddressSanitizer || kThreadSanitizer) {
-    // The sanitizer (weave's crash handler hands the signal on to it) catches the fault on the
-    // guard page, reports a stack overflow and ends the process its own way, not by SIGSEGV.
-    EXPECT_DEATH(overflow(), "stack-overflow");
+    // weave reports, then hands the signal on to the sanitizer, which reports a stack overflow
+    // too and ends the process its own way, not by SIGSEGV.
+    EXPECT_DEATH(overflow(), "stack overflow in task 1 'deep'(.|\n)*stack-overflow");
   } else {
-    EXPECT_EXIT(overflow(), ::testing::KilledBySignal(SIGSEGV), "");
+    EXPECT_EXIT(overflow(), ::testing::KilledBySignal(SIGSEGV),
+                "crash: stack overflow in task 1 'deep'(.|\n)*the task's fiber stack has 65536 "
+                "bytes: raise it with --weave_stack_size");
   }
 }
 

@@ -1,14 +1,20 @@
 #include "internal/crash_guard.hpp"
 
 #include <fcntl.h>
+#include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <exception>
 #include <mutex>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "internal/demangle.hpp"
 #include "internal/simulation.hpp"
 #include "internal/strings.hpp"
 #include <sys/mman.h>
@@ -24,11 +30,68 @@ constinit thread_local const CrashGuard* t_guard = nullptr;
 std::mutex g_install_mutex;
 int g_guards = 0;  // guarded by g_install_mutex
 struct sigaction g_previous[NSIG];
+// The terminate handler in place before the first guard installed ours.
+std::atomic<std::terminate_handler> g_previous_terminate{nullptr};
+
+// Why std::terminate was called on this thread: set by OnTerminate just before it aborts, read by
+// the SIGABRT handler that follows. Empty otherwise.
+constinit thread_local char t_terminate_reason[1024] = {};
+
+// The terminate handler while a guard lives. A task's exception is caught at the task boundary,
+// so one that reaches std::terminate escaped a noexcept function (a destructor, most often) or
+// was thrown while another one unwound the stack. Notes that, then hands over to the previous
+// handler (libstdc++'s prints the exception too), which aborts.
+void OnTerminate() {
+  if (t_guard != nullptr) {
+    std::string reason;
+    if (const std::exception_ptr error = std::current_exception()) {
+      const std::type_info* type = CurrentExceptionType();
+      reason = absl::StrCat("std::terminate: an exception of type ",
+                            type != nullptr ? Demangle(type->name()) : std::string("(unknown)"),
+                            " escaped a noexcept function (a destructor?)");
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        absl::StrAppend(&reason, ": ", e.what());
+      } catch (...) {  // NOLINT(bugprone-empty-catch): not a std::exception, no what() to add
+      }
+    } else {
+      reason = "std::terminate called without an active exception";
+    }
+    const std::size_t n = std::min(reason.size(), sizeof(t_terminate_reason) - 1);
+    std::memcpy(t_terminate_reason, reason.data(), n);
+    t_terminate_reason[n] = '\0';
+  }
+  const std::terminate_handler previous = g_previous_terminate.load();
+  if (previous != nullptr && previous != &OnTerminate) previous();
+  std::abort();
+}
+
+// Whether a SIGSEGV or SIGBUS faulted next to the interrupted stack pointer: a push, a call or a
+// store into a new frame below the end of the stack, i.e. a stack overflow onto the guard page.
+// 64 KiB either side covers frames with large locals; a stray pointer is rarely that close.
+bool FaultNextToStackPointer(int signal, const siginfo_t* info, const void* context) {
+  if ((signal != SIGSEGV && signal != SIGBUS) || info == nullptr || context == nullptr) {
+    return false;
+  }
+  const auto* machine = static_cast<const ucontext_t*>(context);
+#if defined(__x86_64__)
+  const auto sp = static_cast<std::uintptr_t>(machine->uc_mcontext.gregs[REG_RSP]);
+#elif defined(__aarch64__)
+  const auto sp = static_cast<std::uintptr_t>(machine->uc_mcontext.sp);
+#else
+  static_cast<void>(machine);
+  return false;
+#endif
+  const auto fault = reinterpret_cast<std::uintptr_t>(info->si_addr);
+  constexpr std::uintptr_t kWindow = std::uintptr_t{64} * 1024;
+  return fault + kWindow >= sp && fault <= sp + kWindow;
+}
 
 const char* SignalName(int signal) {
   switch (signal) {
     case SIGSEGV:
-      return "SIGSEGV (invalid memory access; a fiber stack overflow ends here too)";
+      return "SIGSEGV (invalid memory access)";
     case SIGBUS:
       return "SIGBUS (bus error)";
     case SIGFPE:
@@ -63,6 +126,7 @@ class Writer {
   }
   Writer& Str(const char* s) { return Str(s, std::strlen(s)); }
   Writer& Str(const std::string& s) { return Str(s.data(), s.size()); }
+  Writer& Str(std::string_view s) { return Str(s.data(), s.size()); }
   Writer& Char(char c) { return Str(&c, 1); }
   Writer& U64(std::uint64_t v) {
     char digits[24];
@@ -158,7 +222,9 @@ void OnSignal(int signal, siginfo_t* info, void* context) {
   static volatile std::sig_atomic_t handling = 0;
   if (handling == 0) {
     handling = 1;
-    if (const CrashGuard* guard = t_guard) guard->OnCrash(signal);
+    if (const CrashGuard* guard = t_guard) {
+      guard->OnCrash(signal, FaultNextToStackPointer(signal, info, context));
+    }
   }
   HandOn(signal, info, context);
 }
@@ -209,6 +275,7 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
       out_dir_(options.out_dir),
       replay_command_(std::move(replay_command)),
       recording_(recording),
+      stack_size_(options.stack_size),
       replaying_(replaying),
       previous_(t_guard) {
   const std::string name = options.test_name.empty() ? "weave" : options.test_name;
@@ -228,6 +295,7 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
       ours.sa_flags = SA_SIGINFO | SA_ONSTACK;
       sigemptyset(&ours.sa_mask);
       for (int signal : kSignals) ::sigaction(signal, &ours, &g_previous[signal]);
+      g_previous_terminate.store(std::set_terminate(&OnTerminate));
     }
   }
   t_guard = this;
@@ -243,6 +311,7 @@ CrashGuard::~CrashGuard() {
   std::scoped_lock lock(g_install_mutex);
   if (--g_guards == 0) {
     for (int signal : kSignals) ::sigaction(signal, &g_previous[signal], nullptr);
+    std::set_terminate(g_previous_terminate.exchange(nullptr));
   }
 }
 
@@ -251,13 +320,45 @@ void CrashGuard::BeginRun(std::int64_t iteration, const Simulation& sim) {
   sim_ = &sim;
 }
 
-void CrashGuard::OnCrash(int signal) const {
+void CrashGuard::OnCrash(int signal, bool stack_overflow) const {
   if (sim_ == nullptr || sim_->current_task() == nullptr) return;
   const TaskRecord& task = *sim_->current_task();
+  const bool terminated = signal == SIGABRT && t_terminate_reason[0] != '\0';
   Writer err(2);
-  err.Str("\nweave: failure: crash: ").Str(SignalName(signal)).Str(" in task ").I64(task.id);
+  err.Str("\nweave: failure: crash: ");
+  if (stack_overflow) {
+    err.Str("stack overflow");
+  } else if (terminated) {
+    err.Str(t_terminate_reason);
+  } else {
+    err.Str(SignalName(signal));
+  }
+  err.Str(" in task ").I64(task.id);
   err.Str(" '").Str(task.name).Str("' at step ").I64(sim_->steps()).Str(", virtual time ");
   err.I64(sim_->now()).Str("ns\n");
+  err.Str("weave: its last scheduling point: ").Str(OperationName(task.last_op));
+  if (const ObjectInfo* object = sim_->object_info(task.last_object)) {
+    err.Char(' ').Str(ObjectKindName(object->kind));
+    if (!object->name.empty()) err.Str(" '").Str(object->name).Char('\'');
+    err.Str(" (#").I64(task.last_object).Char(')');
+  }
+  err.Char('\n');
+  if (stack_overflow) {
+    switch (task.kind) {
+      case TaskKind::kFiber:
+      case TaskKind::kCoroutine:
+        err.Str("weave: ").Str(task.kind == TaskKind::kFiber ? "the task's fiber stack"
+                                                             : "the carrier fiber's stack");
+        err.Str(" has ").U64(stack_size_).Str(" bytes: raise it with --weave_stack_size=SIZE");
+        err.Str(" (e.g. 1M) or weave::Options::stack_size\n");
+        break;
+      case TaskKind::kBody:
+      case TaskKind::kThread:
+        err.Str("weave: the task runs on an OS thread's stack, whose size the system sets");
+        err.Str(" (ulimit -s; std::thread stacks follow it)\n");
+        break;
+    }
+  }
   if (replaying_) {
     err.Str("weave: (while replaying; the schedule file is unchanged)\n");
     return;
@@ -271,7 +372,15 @@ void CrashGuard::OnCrash(int signal) const {
   {
     Writer out(fd);
     out.Str(header_prefix_).I64(iteration_).Str(header_suffix_);
-    out.Str("signal ").I64(signal).Str(" in task ").I64(task.id).Str(" '");
+    if (stack_overflow) {
+      out.Str("stack overflow (signal ").I64(signal).Str(")");
+    } else if (terminated) {
+      out.Escaped(t_terminate_reason, std::strlen(t_terminate_reason));
+      out.Str(" (signal ").I64(signal).Str(")");
+    } else {
+      out.Str("signal ").I64(signal);
+    }
+    out.Str(" in task ").I64(task.id).Str(" '");
     out.Escaped(task.name.data(), task.name.size()).Str("'");
     out.Str("\ndecisions ").U64(recording_.size());
     out.Str("\n# t <picked task> <runnable tasks> | c <value> <n of choose(n)>\n");

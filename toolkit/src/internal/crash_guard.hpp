@@ -1,10 +1,17 @@
 // Internal: the crash handler that saves the running schedule before the process dies.
 //
-// DESIGN's failure rule: a failing schedule is never lost. A task that segfaults, aborts or
-// divides by zero takes the process down; before it goes, this handler writes the decisions
-// recorded so far as `<out>/<test>.schedule` (failure kind "crash"), says which task crashed at
-// which step, and prints the replay command. Replaying that file runs the same decisions up to the
-// same crash.
+// DESIGN's failure rule: a failing schedule is never lost. A task that segfaults, aborts, divides
+// by zero, overflows its stack or ends in std::terminate (an exception out of a destructor or
+// another noexcept function) takes the process down; before it goes, this handler writes the
+// decisions recorded so far as `<out>/<test>.schedule` (failure kind "crash"), says which task
+// crashed at which step and what its last scheduling point was, and prints the replay command.
+// Replaying that file runs the same decisions up to the same crash.
+//
+// A stack overflow is told from other faults by where it faults: next to the interrupted stack
+// pointer (a push or a frame's store below the stack's end). It is reported with the task's stack
+// size and how to raise it. std::terminate is seen by a terminate handler, which notes why (the
+// escaping exception's type and what()) before the default handler aborts: the SIGABRT that
+// follows is reported with that reason.
 //
 // Async-signal safety: everything the handler needs is prepared before the run (paths, the replay
 // command, the header of the file); the handler only reads memory, formats integers into a fixed
@@ -41,8 +48,9 @@ class CrashGuard {
   // Called before each run.
   void BeginRun(std::int64_t iteration, const Simulation& sim);
 
-  // Runs in the signal handler: writes the schedule and the report. Async-signal-safe.
-  void OnCrash(int signal) const;
+  // Runs in the signal handler: writes the schedule and the report. `stack_overflow` when the
+  // fault lies next to the stack pointer. Async-signal-safe.
+  void OnCrash(int signal, bool stack_overflow) const;
   // For another OS thread of the run (a weave::thread): a crash there is handled by `guard`
   // (may be null) too. Installs the thread's alternate signal stack on first use.
   static void AdoptOnThisThread(const CrashGuard* guard);
@@ -57,6 +65,7 @@ class CrashGuard {
   const Schedule& recording_;
   const Simulation* sim_ = nullptr;
   std::int64_t iteration_ = 0;
+  std::size_t stack_size_;  // Options::stack_size: fiber and carrier stacks
   bool replaying_;
   const CrashGuard* previous_;  // the guard this one hides on this thread, if any
 };

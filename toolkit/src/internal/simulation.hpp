@@ -212,6 +212,11 @@ class Simulation final : private SchedulingView {
   TaskRecord& current() { return *current_; }
   // Null between runs. For the crash handler.
   const TaskRecord* current_task() const { return current_; }
+  // The object numbered `id` (null when out of range). Allocation-free, for the crash handler.
+  const ObjectInfo* object_info(std::int32_t id) const {
+    if (id < 0 || static_cast<std::size_t>(id) >= objects_.size()) return nullptr;
+    return &objects_[static_cast<std::size_t>(id)];
+  }
   Nanos now() const { return now_; }
   bool aborting() const { return aborting_; }
 
