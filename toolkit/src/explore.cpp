@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "internal/crash_guard.hpp"
@@ -105,8 +107,36 @@ void Validate(const Options& o) {
 
 std::string NameOf(const Options& o) { return o.test_name.empty() ? "weave" : o.test_name; }
 
+// The stem of the files written for test `o.test_name`: the name itself when it is a plain file
+// name, else with every byte outside [A-Za-z0-9._+,=@-] replaced by '_' (a '/' would make
+// directories, a line break or a quote trips up shells and terminals), no leading dot, and at
+// most 200 bytes (file names end at 255) followed, when cut, by a hash of the whole name so that
+// long names that share a beginning keep apart. The schedule file keeps the name intact.
+std::string FileStemOf(const Options& o) {
+  const std::string name = NameOf(o);
+  std::string stem;
+  stem.reserve(name.size());
+  for (const char c : name) {
+    const bool plain = absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                       std::string_view("._+,=@-").find(c) != std::string_view::npos;
+    stem += plain ? c : '_';
+  }
+  if (stem.front() == '.') stem.front() = '_';
+  constexpr std::size_t kMaxStem = 200;
+  if (stem.size() > kMaxStem) {
+    stem.resize(kMaxStem);
+    // FNV-1a: the same name gives the same file in every process (absl::Hash is seeded).
+    std::uint64_t hash = 0xcbf29ce484222325;
+    for (const char c : name) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3;
+    absl::StrAppend(&stem, "-", absl::Hex(hash, absl::kZeroPad16));
+  }
+  return stem;
+}
+
+std::string OutDirOf(const Options& o) { return o.out_dir.empty() ? "." : o.out_dir; }
+
 std::string SchedulePath(const Options& o) {
-  return absl::StrCat(o.out_dir.empty() ? "." : o.out_dir, "/", NameOf(o), ".schedule");
+  return absl::StrCat(OutDirOf(o), "/", FileStemOf(o), ".schedule");
 }
 
 // Fills the schedule's header for a failure of `kind` with `message`.
@@ -246,9 +276,8 @@ void RecordSurveyedRaces(const Options& options, std::int64_t iteration, const S
     entry.later_location = race.later_location;
     Schedule schedule = recording;
     FillScheduleHeader(options, iteration, f, schedule);
-    const std::string path =
-        absl::StrCat(options.out_dir.empty() ? "." : options.out_dir, "/", NameOf(options),
-                     ".race-", result.survey.size() + 1, ".schedule");
+    const std::string path = absl::StrCat(OutDirOf(options), "/", FileStemOf(options), ".race-",
+                                          result.survey.size() + 1, ".schedule");
     if (WriteScheduleFile(schedule, path).ok()) {
       entry.schedule_path = path;
       entry.replay_command = detail::ReplayCommandFor(NameOf(options), path);

@@ -1,12 +1,14 @@
 #include "weave/result.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "internal/strings.hpp"
 
 namespace weave {
 
@@ -42,7 +44,9 @@ std::ostream& operator<<(std::ostream& os, const std::vector<StackFrame>& stack)
 std::ostream& operator<<(std::ostream& os, const Failure& f) {
   os << "weave: failure: " << FailureKindName(f.kind) << ": " << f.message << "\n";
   os << "  at step " << f.step << ", virtual time " << FormatVirtualTime(f.time_ns);
-  if (f.task != kNoTask) os << ", in task " << f.task << " '" << f.task_name << "'";
+  if (f.task != kNoTask) {
+    os << ", in task " << f.task << " '" << detail::EscapeControlCharacters(f.task_name) << "'";
+  }
   if (f.where.known()) os << ", at " << f.where.file << ":" << f.where.line;
   os << "\n";
   if (!f.details.empty()) {
@@ -51,11 +55,12 @@ std::ostream& operator<<(std::ostream& os, const Failure& f) {
   if (!f.tasks.empty()) {
     std::size_t width = 0;
     for (const TaskSnapshot& t : f.tasks) {
-      width = std::max(width, absl::StrCat(t.id, " '", t.name, "'").size());
+      width = std::max(
+          width, absl::StrCat(t.id, " '", detail::EscapeControlCharacters(t.name), "'").size());
     }
     os << "  tasks:\n";
     for (const TaskSnapshot& t : f.tasks) {
-      std::string label = absl::StrCat(t.id, " '", t.name, "'");
+      std::string label = absl::StrCat(t.id, " '", detail::EscapeControlCharacters(t.name), "'");
       label.resize(width, ' ');
       os << "    " << label << "  " << t.state;
       // What a runnable task did last; blocked and finished tasks already say what they do.
@@ -130,10 +135,11 @@ void PrintTraceFiles(std::ostream& os, const Result& r) {
      << " -o report.html; the .trace.json opens in ui.perfetto.dev)\n";
 }
 
-std::ostream& operator<<(std::ostream& os, const Result& r) {
+namespace {
+void PrintResult(std::ostream& os, const Result& r) {
   os << r.Summary() << "\n";
   if (r.ok() && !r.trace_paths.empty()) PrintTraceFiles(os, r);
-  if (r.ok() || !r.input_error.ok()) return os;
+  if (r.ok() || !r.input_error.ok()) return;
   os << r.failure();
   if (!r.schedule_path.empty()) {
     if (!r.replayed) os << "weave: schedule written to " << r.schedule_path << "\n";
@@ -144,7 +150,14 @@ std::ostream& operator<<(std::ostream& os, const Result& r) {
   PrintMinimization(os, r);
   PrintTraceFiles(os, r);
   if (!r.survey.empty()) PrintSurveyTable(os, r);
-  return os;
+}
+}  // namespace
+
+std::ostream& operator<<(std::ostream& os, const Result& r) {
+  // Names and messages are the user's: nothing in them may drive the terminal.
+  std::ostringstream text;
+  PrintResult(text, r);
+  return os << detail::EscapeControlCharacters(text.str(), "\n\t");
 }
 
 void PrintMinimization(std::ostream& os, const Result& r) {

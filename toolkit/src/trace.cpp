@@ -160,7 +160,8 @@ std::string Trace::Describe(const TraceEvent& e) const {
                               : std::string(FailureKindName(static_cast<FailureKind>(e.value))));
       break;
   }
-  return out;
+  // The labels hold user-chosen names: one line, nothing a terminal would act on.
+  return detail::EscapeControlCharacters(out);
 }
 
 absl::Status Trace::Validate(std::string_view source) const {

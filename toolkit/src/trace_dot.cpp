@@ -35,9 +35,21 @@ using detail::Utf8SequenceLength;
 // backslash sequences (\n, \l, \N, \G...) and HTML entities (&amp;) of its own, so a backslash
 // becomes `\\` and `&` becomes `&amp;`; a newline becomes `\n` (a centred line break). Other
 // control characters would end up in the SVG, where XML forbids them: they are shown as \xNN.
-// Bytes that are not UTF-8 become U+FFFD (dot reads UTF-8 and rejects the rest).
+// Bytes that are not UTF-8 become U+FFFD (dot reads UTF-8 and rejects the rest). A label longer
+// than kMaxDotLabel bytes is cut there and ends in "..." with its full length: Graphviz refuses
+// to lay out an edge longer than 65,535 points, which a node as wide as a 10,000-character name
+// makes (the .trace, JSON and HTML files keep every name whole).
+constexpr std::size_t kMaxDotLabel = 400;
+
 void AppendDotString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  const std::size_t full_size = s.size();
+  if (s.size() > kMaxDotLabel) {
+    std::size_t cut = kMaxDotLabel;
+    // Not inside a UTF-8 sequence: back up over continuation bytes to the sequence's start.
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    s = s.substr(0, cut);
+  }
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
@@ -82,6 +94,7 @@ void AppendDotString(std::string& out, std::string_view s) {
     }
     ++i;
   }
+  if (s.size() < full_size) out += "... (" + std::to_string(full_size) + " bytes)";
   out += '"';
 }
 
