@@ -73,7 +73,7 @@ void Validate(const Options& o) {
   if (o.strategy.kind() == Strategy::Kind::kBoundedExhaustive &&
       (parameter < 0 || parameter > 100)) {
     throw std::invalid_argument(
-        "weave::Strategy::BoundedExhaustive: the preemption bound must be between 0 and 100");
+        "weave::Strategy::BoundedExhaustive: the deviation bound must be between 0 and 100");
   }
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count) {
     throw std::invalid_argument(

@@ -27,7 +27,7 @@ constexpr FlagInfo kFlags[] = {
     {"iterations", "schedules to explore at most (default 1000)"},
     {"seed", "seed of the random strategies (default 1)"},
     {"strategy",
-     "portfolio | random | pct[:DEPTH] | pos | cpos | urw | surw | dfs[:PREEMPTIONS] | rr (default "
+     "portfolio | random | pct[:DEPTH] | pos | cpos | urw | surw | dfs[:DEVIATIONS] | rr (default "
      "portfolio)"},
     {"replay", "replay this schedule file once instead of exploring"},
     {"shard",
@@ -77,9 +77,11 @@ constexpr FlagInfo kFlags[] = {
      "`weave minimize` runs)"},
 };
 
+// Names and values are quoted with control characters escaped: an error stays one line.
 absl::Status Bad(absl::string_view name, absl::string_view value, absl::string_view expected) {
   return absl::InvalidArgumentError(
-      absl::StrCat("--weave_", name, "=", value, ": expected ", expected));
+      absl::StrCat("--weave_", detail::EscapeControlCharacters(detail::SV(name)), "=",
+                   detail::EscapeControlCharacters(detail::SV(value)), ": expected ", expected));
 }
 
 bool ParseBool(absl::string_view v, bool& out) {
@@ -136,7 +138,7 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     if (!s.ok()) {
       return Bad(name, value,
                  "one of portfolio, random, pct, pct:DEPTH (1-10), pos, cpos, urw, surw, dfs, "
-                 "dfs:PREEMPTIONS (0-100), rr");
+                 "dfs:DEVIATIONS (0-100), rr");
     }
     o.strategy = *s;
   } else if (name == "shard") {
@@ -229,7 +231,8 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     std::string known;
     for (const FlagInfo& f : kFlags) absl::StrAppend(&known, known.empty() ? "" : ", ", f.name);
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown flag --weave_", name, " (known: ", known, "; see --weave_help)"));
+        absl::StrCat("unknown flag --weave_", detail::EscapeControlCharacters(detail::SV(name)),
+                     " (known: ", known, "; see --weave_help)"));
   }
   return absl::OkStatus();
 }
@@ -265,8 +268,9 @@ absl::Status ApplyEnvironmentAndFlags(std::span<const std::string> args, Options
                                     : boolean                     ? "true"
                                                                   : "";
     if (eq == absl::string_view::npos && !boolean) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--weave_", name, ": expected --weave_", name, "=VALUE"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--weave_", detail::EscapeControlCharacters(detail::SV(name)), ": expected --weave_",
+          detail::EscapeControlCharacters(detail::SV(name)), "=VALUE"));
     }
     if (absl::Status s = ApplyFlagImpl(name, value, options); !s.ok()) return s;
   }

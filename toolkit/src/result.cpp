@@ -93,7 +93,8 @@ std::string Result::Summary() const {
                                             : "",
                                         ", ", Plural(total_steps, "step", "steps"));
   if (ok() && exhausted && !strategy_summary.empty()) {
-    // "explored all 12 schedules with at most 2 preemptions (strategy dfs:2, 340 steps) ..."
+    // "explored all 12 schedules with at most 2 deviations from the default order (strategy dfs:2,
+    // 340 steps) ..."
     return absl::StrCat(prefix, strategy_summary, " (strategy ", strategy, shard, ", ",
                         Plural(total_steps, "step", "steps"), ") in ", elapsed, ": no failure");
   }

@@ -77,7 +77,8 @@ class Result {
   // itself): "no failure" is then a proof within its bound. See SchedulingStrategy::Exhausted.
   bool exhausted = false;
   // The strategy's own account (SchedulingStrategy::Summary), e.g. "explored all 12 schedules
-  // with at most 2 preemptions" or "not exhaustive: ..."; empty for the sampling strategies.
+  // with at most 2 deviations from the default order" or "not exhaustive: ..."; empty for the
+  // sampling strategies.
   std::string strategy_summary;
   // Set when a schedule failed:
   std::int64_t failing_iteration = -1;

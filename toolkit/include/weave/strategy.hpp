@@ -66,12 +66,14 @@ class Strategy {
   // The selective variant: the same weighting counted over the steps that matter (accesses to
   // shared objects and synchronization); other steps run as soon as they can.
   static Strategy SelectiveUniformRandomWalk() { return {Kind::kSelectiveUniformRandomWalk, 0}; }
-  // Bounded exhaustive search: every schedule with at most `preemption_bound` preemptions, fewest
-  // preemptions first, skipping interleavings equivalent to one already run (sleep sets). Ends
-  // when all are run. `preemption_bound` in [0, 100]; "dfs" means dfs:2.
-  static Strategy BoundedExhaustive(int preemption_bound = 2) {
-    return {Kind::kBoundedExhaustive, preemption_bound};
-  }
+  // Bounded exhaustive search: every schedule with at most `bound` deviations from the default
+  // order, fewest first, skipping interleavings equivalent to one already run (sleep sets). The
+  // default order lets the task that reached a scheduling point run on, or, when it blocked,
+  // finished or sits out, the lowest runnable id; any other pick is one deviation (a preemption
+  // or an out-of-order pick alike). dfs:0 is the one default schedule, and dfs:B runs a number of
+  // schedules polynomial in the length of a run (of degree B). Every value of weave::choose(n) is
+  // tried at no cost. Ends when all are run. `bound` in [0, 100]; "dfs" means dfs:2.
+  static Strategy BoundedExhaustive(int bound = 2) { return {Kind::kBoundedExhaustive, bound}; }
   // The default: a portfolio that takes turns, one schedule each, between the selective uniform
   // walk, conflict-driven POS and PCT with depth 3 (chosen by bench/strategy_comparison.cpp).
   static Strategy Portfolio() { return {Kind::kPortfolio, 0}; }
@@ -81,7 +83,7 @@ class Strategy {
   static absl::StatusOr<Strategy> Parse(std::string_view text);
 
   Kind kind() const { return kind_; }
-  // PCT's depth, or the bounded search's preemption bound; 0 for the others.
+  // PCT's depth, or the bounded search's deviation bound; 0 for the others.
   int parameter() const { return parameter_; }
   std::string ToString() const;
   friend bool operator==(const Strategy&, const Strategy&) = default;
@@ -197,8 +199,8 @@ class SchedulingStrategy {
   // Why the last PickTask/PickChoice returned kNoTask/kNoChoice. Empty otherwise.
   virtual std::string Divergence() const { return {}; }
   virtual bool Exhausted() const { return false; }
-  // A line for the exploration's summary ("explored all 12 schedules with at most 2
-  // preemptions"), or empty.
+  // A line for the exploration's summary ("explored all 12 schedules with at most 2 deviations
+  // from the default order"), or empty.
   virtual std::string Summary() const { return {}; }
 };
 

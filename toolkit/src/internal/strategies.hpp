@@ -137,11 +137,11 @@ class UniformRandomWalkStrategy final : public SchedulingStrategy {
   std::vector<std::uint64_t> weights_;  // PickTask's scratch, by candidate
 };
 
-// Bounded exhaustive search (CHESS-style iterative preemption bounding with sleep sets): see
-// bounded_exhaustive_strategy.cpp.
+// Bounded exhaustive search (iterative bounding of the deviations from a default order, with
+// sleep sets): see bounded_exhaustive_strategy.cpp.
 class BoundedExhaustiveStrategy final : public SchedulingStrategy {
  public:
-  explicit BoundedExhaustiveStrategy(int preemption_bound);
+  explicit BoundedExhaustiveStrategy(int bound);
   ~BoundedExhaustiveStrategy() override;
   void Attach(const SchedulingView* view) override { view_ = view; }
   bool BeginRun() override;
@@ -153,7 +153,7 @@ class BoundedExhaustiveStrategy final : public SchedulingStrategy {
 
  private:
   struct State;  // the search tree's current path, the queued prefixes, the sleep set
-  int preemption_bound_;
+  int bound_;    // the most deviations a schedule may have
   const SchedulingView* view_ = nullptr;
   std::unique_ptr<State> state_;
 };

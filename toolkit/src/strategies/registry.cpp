@@ -12,7 +12,7 @@ namespace weave {
 
 namespace {
 constexpr std::string_view kAccepted =
-    "portfolio, random, pct, pct:DEPTH (1-10), pos, cpos, urw, surw, dfs, dfs:PREEMPTIONS (0-100), "
+    "portfolio, random, pct, pct:DEPTH (1-10), pos, cpos, urw, surw, dfs, dfs:DEVIATIONS (0-100), "
     "rr";
 
 // "name" or "name:N" with N in [low, high]; `fallback` when there is no ":N".
@@ -48,7 +48,8 @@ absl::StatusOr<Strategy> Strategy::Parse(std::string_view text) {
   if (name == "surw") return SelectiveUniformRandomWalk();
   if (ParseParameter(name, "pct", 1, 10, 3, parameter)) return Pct(parameter);
   if (ParseParameter(name, "dfs", 0, 100, 2, parameter)) return BoundedExhaustive(parameter);
-  return absl::InvalidArgumentError(absl::StrCat("unknown strategy '", detail::AV(text),
+  return absl::InvalidArgumentError(absl::StrCat("unknown strategy '",
+                                                 detail::EscapeControlCharacters(text),
                                                  "': expected one of ", detail::AV(kAccepted)));
 }
 
