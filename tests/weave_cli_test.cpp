@@ -648,7 +648,7 @@ TEST_F(WeaveCliTest, UnreadableOrInvalidTracesFailWithOneLineAndStatusOne) {
     EXPECT_THAT(Fails(1, {command, Path("huge.trace")}), HasSubstr("(event 24 of 99999999)"));
     EXPECT_THAT(Fails(1, {command, Path("huge-tasks.trace")}), HasSubstr("huge-tasks.trace:15:"));
     EXPECT_THAT(Fails(1, {command, Path("bad-task.trace")}),
-                HasSubstr("bad-task.trace: event 21 names an unknown task 9"));
+                HasSubstr("bad-task.trace:53: event 21 names an unknown task 9"));
     EXPECT_THAT(Fails(1, {command, Path("a-directory")}), HasSubstr("it is a directory"));
   }
   EXPECT_THAT(Fails(1, {"show", "/dev/zero"}), HasSubstr("it is a device"));

@@ -1,6 +1,7 @@
 #include "weave/trace.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -164,25 +165,45 @@ std::string Trace::Describe(const TraceEvent& e) const {
   return detail::EscapeControlCharacters(out);
 }
 
-absl::Status Trace::Validate(std::string_view source) const {
-  auto error = [&](auto&&... parts) {
-    return absl::InvalidArgumentError(absl::StrCat(AV(source), ": ", parts...));
+namespace {
+
+// A broken cross reference in a trace, and which record has it: ParseTrace names that record's
+// line, Validate only the source.
+struct TraceProblem {
+  enum class Part { kHeader, kFailure, kTask, kObject, kEvent };
+  std::string message;
+  Part part = Part::kHeader;
+  std::size_t index = 0;  // of the task, object or event
+};
+
+std::optional<TraceProblem> FindProblem(const Trace& trace) {
+  using Part = TraceProblem::Part;
+  const std::vector<TraceTask>& tasks = trace.tasks;
+  const std::vector<TraceObject>& objects = trace.objects;
+  const std::vector<TraceStack>& stacks = trace.stacks;
+  const std::vector<TraceEvent>& events = trace.events;
+  const std::optional<TraceFailure>& failure = trace.failure;
+  const std::int64_t steps = trace.steps;
+  const std::int64_t end_time_ns = trace.end_time_ns;
+  auto error = [&](Part part, std::size_t index, auto&&... parts) {
+    return TraceProblem{absl::StrCat(parts...), part, index};
   };
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     if (tasks[i].id != static_cast<TaskId>(i)) {
-      return error("task ", tasks[i].id, " listed at position ", i, " (expected ids 0, 1, ...)");
+      return error(Part::kTask, i, "task ", tasks[i].id, " listed at position ", i,
+                   " (expected ids 0, 1, ...)");
     }
     // A task is created by one that exists already: ids count up in creation order, so a parent's
     // id is smaller (no parent chain can loop). Task 0, the body, has none.
     if (tasks[i].parent < kNoTask || tasks[i].parent >= static_cast<TaskId>(i) ||
         (i > 0 && tasks[i].parent == kNoTask)) {
-      return error("task ", i, " has parent ", tasks[i].parent,
+      return error(Part::kTask, i, "task ", i, " has parent ", tasks[i].parent,
                    " (expected a task created before it; only task 0 has none)");
     }
   }
   for (std::size_t i = 0; i < objects.size(); ++i) {
     if (objects[i].id != static_cast<std::int32_t>(i)) {
-      return error("object ", objects[i].id, " listed at position ", i,
+      return error(Part::kObject, i, "object ", objects[i].id, " listed at position ", i,
                    " (expected ids 0, 1, ...)");
     }
   }
@@ -193,50 +214,64 @@ absl::Status Trace::Validate(std::string_view source) const {
   constexpr std::int64_t kLimit = std::int64_t{1} << 62;
   const auto in_range = [&](std::int64_t v) { return v >= 0 && v <= kLimit; };
   if (!in_range(steps) || !in_range(end_time_ns)) {
-    return error("steps ", steps, " or end time ", end_time_ns, " out of range (0 to 2^62)");
+    return error(Part::kHeader, 0, "steps ", steps, " or end time ", end_time_ns,
+                 " out of range (0 to 2^62)");
   }
   if (failure && !in_range(failure->step)) {
-    return error("the failure's step ", failure->step, " is out of range (0 to 2^62)");
+    return error(Part::kFailure, 0, "the failure's step ", failure->step,
+                 " is out of range (0 to 2^62)");
   }
   std::int64_t last_step = -1;
   std::int64_t last_time = 0;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const TraceEvent& e = events[i];
-    if (!task_ok(e.task)) return error("event ", i, " names an unknown task ", e.task);
+    if (!task_ok(e.task))
+      return error(Part::kEvent, i, "event ", i, " names an unknown task ", e.task);
     if (e.object < -1 || e.object >= static_cast<std::int32_t>(objects.size())) {
-      return error("event ", i, " names an unknown object ", e.object);
+      return error(Part::kEvent, i, "event ", i, " names an unknown object ", e.object);
     }
     if (e.stack < -1 || e.stack >= static_cast<std::int32_t>(stacks.size())) {
-      return error("event ", i, " names an unknown stack ", e.stack);
+      return error(Part::kEvent, i, "event ", i, " names an unknown stack ", e.stack);
     }
     if (e.kind == TraceEventKind::kFailure &&
         (e.value < 0 || e.value > static_cast<std::int64_t>(FailureKind::kStall))) {
-      return error("event ", i, " names an unknown failure kind ", e.value);
+      return error(Part::kEvent, i, "event ", i, " names an unknown failure kind ", e.value);
     }
     if (ValueIsTask(e.kind) && !task_ok(e.value)) {
-      return error("event ", i, " (", AV(TraceEventKindName(e.kind)), ") names an unknown task ",
-                   e.value);
+      return error(Part::kEvent, i, "event ", i, " (", AV(TraceEventKindName(e.kind)),
+                   ") names an unknown task ", e.value);
     }
     if (!in_range(e.step) || !in_range(e.time_ns)) {
-      return error("event ", i, " has a step or time out of range (0 to 2^62)");
+      return error(Part::kEvent, i, "event ", i, " has a step or time out of range (0 to 2^62)");
     }
     if (e.step < last_step || (i > 0 && e.time_ns < last_time)) {
-      return error("event ", i, " goes back in steps or time (step ", e.step, ", time ", e.time_ns,
-                   " after step ", last_step, ", time ", last_time, ")");
+      return error(Part::kEvent, i, "event ", i, " goes back in steps or time (step ", e.step,
+                   ", time ", e.time_ns, " after step ", last_step, ", time ", last_time, ")");
     }
     last_step = e.step;
     last_time = e.time_ns;
   }
   if (failure) {
-    if (!task_ok(failure->task)) return error("the failure names an unknown task ", failure->task);
+    if (!task_ok(failure->task))
+      return error(Part::kFailure, 0, "the failure names an unknown task ", failure->task);
     for (TaskId t : failure->tasks) {
-      if (!task_ok(t) || t == kNoTask) return error("the failure names an unknown task ", t);
+      if (!task_ok(t) || t == kNoTask)
+        return error(Part::kFailure, 0, "the failure names an unknown task ", t);
     }
     for (std::int32_t o : failure->objects) {
       if (o < 0 || o >= static_cast<std::int32_t>(objects.size())) {
-        return error("the failure names an unknown object ", o);
+        return error(Part::kFailure, 0, "the failure names an unknown object ", o);
       }
     }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::Status Trace::Validate(std::string_view source) const {
+  if (std::optional<TraceProblem> problem = FindProblem(*this)) {
+    return absl::InvalidArgumentError(absl::StrCat(AV(source), ": ", problem->message));
   }
   return absl::OkStatus();
 }
@@ -418,12 +453,20 @@ absl::StatusOr<Trace> ParseTrace(std::string_view text, std::string_view source)
     if (!m || *m == TraceMode::kOff) return p.Error("mode 'ring' or 'full'", p.current_line());
     t.mode = *m;
   }
+  // The line of each record, to name it when a cross reference is broken (FindProblem).
+  int steps_line = 0;
+  int failure_line = 0;
+  std::vector<int> task_lines;
+  std::vector<int> object_lines;
+  std::vector<int> event_lines;
   WEAVE_ASSIGN_OR_RETURN(t.steps, p.IntField<std::int64_t>("steps"));
+  steps_line = p.line_no();
   WEAVE_ASSIGN_OR_RETURN(t.end_time_ns, p.IntField<std::int64_t>("end-time"));
   WEAVE_ASSIGN_OR_RETURN(t.dropped_events, p.IntField<std::int64_t>("dropped"));
   {
     absl::string_view v;
     WEAVE_ASSIGN_OR_RETURN(v, p.Field("failure"));
+    failure_line = p.line_no();
     if (v != "none") {
       Fields f(v);
       TraceFailure failure;
@@ -451,6 +494,7 @@ absl::StatusOr<Trace> ParseTrace(std::string_view text, std::string_view source)
     TraceTask& task = t.tasks.emplace_back();
     absl::string_view v;
     WEAVE_ASSIGN_OR_RETURN(v, p.Field("task"));
+    task_lines.push_back(p.line_no());
     Fields f(v);
     absl::string_view kind;
     if (!f.Integer(task.id) || !f.Word(kind) || !f.Integer(task.parent) || !f.Quoted(task.name) ||
@@ -465,6 +509,7 @@ absl::StatusOr<Trace> ParseTrace(std::string_view text, std::string_view source)
     TraceObject& o = t.objects.emplace_back();
     absl::string_view v;
     WEAVE_ASSIGN_OR_RETURN(v, p.Field("object"));
+    object_lines.push_back(p.line_no());
     Fields f(v);
     absl::string_view kind;
     if (!f.Integer(o.id) || !f.Word(kind) || !f.Quoted(o.name) || !f.Done()) {
@@ -506,6 +551,7 @@ absl::StatusOr<Trace> ParseTrace(std::string_view text, std::string_view source)
     WEAVE_ASSIGN_OR_RETURN(
         line, p.Next("an event '<step> <time-ns> <task> <kind> <operation> <object> <value> "
                      "<stack>'"));
+    event_lines.push_back(p.line_no());
     Fields f(line);
     absl::string_view kind;
     absl::string_view op;
@@ -532,7 +578,26 @@ absl::StatusOr<Trace> ParseTrace(std::string_view text, std::string_view source)
     }
   }
 #undef WEAVE_ASSIGN_OR_RETURN
-  if (absl::Status st = t.Validate(source); !st.ok()) return st;
+  if (std::optional<TraceProblem> problem = FindProblem(t)) {
+    int line = steps_line;
+    switch (problem->part) {
+      case TraceProblem::Part::kHeader:
+        break;
+      case TraceProblem::Part::kFailure:
+        line = failure_line;
+        break;
+      case TraceProblem::Part::kTask:
+        line = task_lines[problem->index];
+        break;
+      case TraceProblem::Part::kObject:
+        line = object_lines[problem->index];
+        break;
+      case TraceProblem::Part::kEvent:
+        line = event_lines[problem->index];
+        break;
+    }
+    return absl::InvalidArgumentError(absl::StrCat(AV(source), ":", line, ": ", problem->message));
+  }
   return t;
 }
 

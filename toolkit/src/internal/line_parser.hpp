@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "internal/strings.hpp"
 
 namespace weave::detail {
 
@@ -28,10 +29,12 @@ class LineParser {
     if (!lines_.empty() && lines_.back().empty()) lines_.pop_back();
   }
 
+  // The offending line is quoted (its first 80 bytes) with control characters escaped: the
+  // error stays one line, and a file's bytes cannot drive the terminal that shows it.
   absl::Status Error(absl::string_view expected, absl::string_view got) const {
-    return absl::InvalidArgumentError(absl::StrCat(source_, ":", line_no_, ": expected ", expected,
-                                                   got.empty() ? "" : ", got '", got.substr(0, 80),
-                                                   got.empty() ? "" : "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ":", line_no_, ": expected ", expected, got.empty() ? "" : ", got '",
+                     EscapeControlCharacters(SV(got.substr(0, 80))), got.empty() ? "" : "'"));
   }
 
   // Returns the next non-comment line, or an error naming `expected` at end of input.
@@ -87,7 +90,9 @@ class LineParser {
     std::string out;
     std::string error;
     if (!absl::CUnescape(*v, &out, &error)) {
-      return Error(absl::StrCat("a C-escaped string after '", key, "' (", error, ")"),
+      // Abseil's message quotes the bad escape, bytes and all.
+      return Error(absl::StrCat("a C-escaped string after '", key, "' (",
+                                EscapeControlCharacters(SV(error)), ")"),
                    lines_[index_ - 1]);
     }
     return out;
