@@ -88,10 +88,12 @@ std::string Result::Summary() const {
   // "strategy pct:3, seed 1, shard 2/4, 812 distinct, 34000 steps"
   const std::string shard =
       shard_count > 1 ? absl::StrCat(", shard ", shard_index, "/", shard_count) : "";
-  const std::string runs = absl::StrCat(distinct_schedules > 0 && distinct_schedules < schedules
-                                            ? absl::StrCat(", ", distinct_schedules, " distinct")
-                                            : "",
-                                        ", ", Plural(total_steps, "step", "steps"));
+  const std::string runs =
+      absl::StrCat(distinct_schedules > 0 && distinct_schedules < schedules
+                       ? absl::StrCat(", ", distinct_schedules_estimated ? "~" : "",
+                                      distinct_schedules, " distinct")
+                       : "",
+                   ", ", Plural(total_steps, "step", "steps"));
   if (ok() && exhausted && !strategy_summary.empty()) {
     // "explored all 12 schedules with at most 2 deviations from the default order (strategy dfs:2,
     // 340 steps) ..."
