@@ -1,7 +1,8 @@
 // The fault table: every way a task can take the process down (a segfault in a fiber, a coroutine
 // or a thread; abort; std::terminate; a stack overflow; an exception thrown out of a destructor;
 // a division by zero), and for each, the three promises of the crash handler:
-//  - the schedule is on disk before the process dies (failure kind "crash", naming the task);
+//  - the schedule is on disk before the process dies (failure kind "crash", naming the task), and
+//    so is the trace of the run so far;
 //  - the report names the task and its last scheduling point;
 //  - replaying the saved schedule runs into the same crash.
 // Each body faults only when choose(3) picks 2, so the schedule (not luck) decides the crash and
@@ -226,6 +227,21 @@ TEST_P(FaultTableDeathTest, ScheduleSavedReportNamesTheTaskReplayReproduces) {
   const weave::Decision& last = saved->decision(saved->size() - 1);
   EXPECT_EQ(last.kind, weave::Decision::Kind::kChoice);
   EXPECT_EQ(last.value, 2u) << "the last decision is the choice that led to the fault";
+
+  // So is the trace so far (the default ring), written by the same handler: the tasks, the
+  // objects and the events up to the crash, without stacks.
+  absl::StatusOr<weave::Trace> trace =
+      weave::ReadTraceFile(o.out_dir + "/Fault." + fault.name + ".trace");
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  ASSERT_TRUE(trace->failure.has_value());
+  EXPECT_EQ(trace->failure->kind, weave::FailureKind::kCrash);
+  EXPECT_EQ(trace->failure->message, saved->failure_message);
+  ASSERT_GE(trace->failure->task, 0);
+  ASSERT_LT(static_cast<std::size_t>(trace->failure->task), trace->tasks.size());
+  EXPECT_EQ(trace->tasks[static_cast<std::size_t>(trace->failure->task)].name, fault.task);
+  ASSERT_FALSE(trace->events.empty());
+  EXPECT_EQ(trace->events.back().operation, weave::TraceOperation::kChoose)
+      << "the last event is the task's choice that led to the fault";
 
   // Replaying the file runs into the same crash, and leaves the file alone.
   weave::Options replay = o;

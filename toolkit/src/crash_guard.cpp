@@ -187,6 +187,22 @@ class Writer {
   std::size_t used_ = 0;
 };
 
+// The crash's one-line description, as the schedule's and the trace's message: what happened
+// (stack overflow, std::terminate's reason or the signal) and in which task. Escaped for a
+// C-escaped file field.
+void WriteCrashMessage(Writer& out, int signal, bool stack_overflow, const TaskRecord& task) {
+  if (stack_overflow) {
+    out.Str("stack overflow (signal ").I64(signal).Str(")");
+  } else if (signal == SIGABRT && t_terminate_reason[0] != '\0') {
+    out.Escaped(t_terminate_reason, std::strlen(t_terminate_reason));
+    out.Str(" (signal ").I64(signal).Str(")");
+  } else {
+    out.Str("signal ").I64(signal);
+  }
+  out.Str(" in task ").I64(task.id).Str(" '");
+  out.Escaped(task.name.data(), task.name.size()).Str("'");
+}
+
 // mkdir -p, async-signal-safe.
 void MakeDirectories(const std::string& dir) {
   char path[4096];
@@ -286,6 +302,24 @@ CrashGuard::CrashGuard(const Options& options, const Schedule& recording, std::s
       absl::StrCat("\nmax-steps ", options.max_steps, "\nspurious-wakeups ",
                    options.spurious_wakeups ? 1 : 0, options.event_loop ? "\nevent-loop 1" : "",
                    options.fair ? "" : "\nfair 0", "\nfailure crash\nmessage ");
+  if (options.trace != TraceMode::kOff) {
+    // Beside the schedule, as the trace files of a failure are: "<base>.trace".
+    constexpr std::string_view kSuffix = ".schedule";
+    std::string base = path_;
+    if (base.size() > kSuffix.size() && base.ends_with(kSuffix)) {
+      base.resize(base.size() - kSuffix.size());
+    }
+    trace_path_ = base + ".trace";
+    trace_temp_path_ = trace_path_ + ".crash-tmp";
+    const auto quote = [](const std::string& text) {
+      return absl::StrCat("\"", absl::CEscape(text), "\"");
+    };
+    trace_header_prefix_ =
+        absl::StrCat("weave-trace ", Trace::kFormatVersion, "\ntest ", quote(name), "\nstrategy ",
+                     quote(options.strategy.ToString()), "\nseed ", options.seed, "\niteration ");
+    trace_header_middle_ =
+        absl::StrCat("\nschedule ", quote(path_), "\nreplay ", quote(replay_command_), "\nmode ");
+  }
   EnsureAlternateStack();
   {
     std::scoped_lock lock(g_install_mutex);
@@ -372,16 +406,7 @@ void CrashGuard::OnCrash(int signal, bool stack_overflow) const {
   {
     Writer out(fd);
     out.Str(header_prefix_).I64(iteration_).Str(header_suffix_);
-    if (stack_overflow) {
-      out.Str("stack overflow (signal ").I64(signal).Str(")");
-    } else if (terminated) {
-      out.Escaped(t_terminate_reason, std::strlen(t_terminate_reason));
-      out.Str(" (signal ").I64(signal).Str(")");
-    } else {
-      out.Str("signal ").I64(signal);
-    }
-    out.Str(" in task ").I64(task.id).Str(" '");
-    out.Escaped(task.name.data(), task.name.size()).Str("'");
+    WriteCrashMessage(out, signal, stack_overflow, task);
     out.Str("\ndecisions ").U64(recording_.size());
     out.Str("\n# t <picked task> <runnable tasks> | c <value> <n of choose(n)>\n");
     for (std::size_t i = 0; i < recording_.size(); ++i) {
@@ -416,6 +441,52 @@ void CrashGuard::OnCrash(int signal, bool stack_overflow) const {
   }
   err.Str("weave: schedule written to ").Str(path_).Str("\n");
   if (!replay_command_.empty()) err.Str("weave: replay with: ").Str(replay_command_).Str("\n");
+  if (!trace_path_.empty()) {
+    WriteTraceSoFar(signal, stack_overflow);
+    err.Str("weave: the trace so far (no stacks) written to ").Str(trace_path_).Str("\n");
+  }
+}
+
+void CrashGuard::WriteTraceSoFar(int signal, bool stack_overflow) const {
+  const TaskRecord& task = *sim_->current_task();
+  const int fd = ::open(trace_temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  {
+    Writer out(fd);
+    const TraceRecorder& recorder = sim_->trace_recorder();
+    std::int64_t dropped = 0;
+    std::int64_t kept = 0;
+    dropped = recorder.VisitEvents([&](const TraceEvent&) { ++kept; });
+    out.Str(trace_header_prefix_).I64(iteration_).Str(trace_header_middle_);
+    out.Str(TraceModeName(recorder.mode()));
+    out.Str("\nsteps ").I64(sim_->steps()).Str("\nend-time ").I64(sim_->now());
+    out.Str("\ndropped ").I64(dropped);
+    out.Str("\nfailure crash ").I64(sim_->steps()).Char(' ').I64(task.id).Char(' ').I64(task.id);
+    out.Str(" -\nmessage \"");
+    WriteCrashMessage(out, signal, stack_overflow, task);
+    out.Str("\"\ndetails \"\"\ntasks ").U64(sim_->task_count()).Char('\n');
+    for (std::size_t i = 0; i < sim_->task_count(); ++i) {
+      const TaskRecord& t = sim_->task_at(i);
+      out.Str("task ").I64(t.id).Char(' ').Str(TaskKindName(t.kind)).Char(' ').I64(t.parent);
+      out.Str(" \"").Escaped(t.name.data(), t.name.size()).Str("\"\n");
+    }
+    out.Str("objects ").U64(sim_->object_count()).Char('\n');
+    for (std::size_t i = 0; i < sim_->object_count(); ++i) {
+      const ObjectInfo& o = *sim_->object_info(static_cast<std::int32_t>(i));
+      out.Str("object ").U64(i).Char(' ').Str(ObjectKindName(o.kind));
+      out.Str(" \"").Escaped(o.name.data(), o.name.size()).Str("\"\n");
+    }
+    out.Str("stacks 0\nevents ").I64(kept).Char('\n');
+    recorder.VisitEvents([&](const TraceEvent& e) {
+      out.I64(e.step).Char(' ').I64(e.time_ns).Char(' ').I64(e.task).Char(' ');
+      out.Str(TraceEventKindName(e.kind)).Char(' ').Str(TraceOperationName(e.operation));
+      out.Char(' ').I64(e.object).Char(' ').I64(e.value).Str(" -1\n");
+    });
+    out.Str("end\n");
+  }
+  ::fsync(fd);
+  ::close(fd);
+  ::rename(trace_temp_path_.c_str(), trace_path_.c_str());
 }
 
 }  // namespace weave::detail

@@ -7,6 +7,10 @@
 // crashed at which step and what its last scheduling point was, and prints the replay command.
 // Replaying that file runs the same decisions up to the same crash.
 //
+// With a trace recorded (Options::trace ring or full), the events so far go to `<out>/<test>.trace`
+// too, in the .trace format: tasks, objects and events, without stacks (symbolizing them is not
+// async-signal-safe; a replay with --weave_trace=full has them).
+//
 // A stack overflow is told from other faults by where it faults: next to the interrupted stack
 // pointer (a push or a frame's store below the stack's end). It is reported with the task's stack
 // size and how to raise it. std::terminate is seen by a terminate handler, which notes why (the
@@ -51,6 +55,8 @@ class CrashGuard {
   // Runs in the signal handler: writes the schedule and the report. `stack_overflow` when the
   // fault lies next to the stack pointer. Async-signal-safe.
   void OnCrash(int signal, bool stack_overflow) const;
+  // Writes the trace of the run so far (the handler's second file). Async-signal-safe.
+  void WriteTraceSoFar(int signal, bool stack_overflow) const;
   // For another OS thread of the run (a weave::thread): a crash there is handled by `guard`
   // (may be null) too. Installs the thread's alternate signal stack on first use.
   static void AdoptOnThisThread(const CrashGuard* guard);
@@ -62,6 +68,10 @@ class CrashGuard {
   std::string header_prefix_;  // the file up to "iteration "
   std::string header_suffix_;  // from "max-steps" to "message " (optional lines included)
   std::string replay_command_;
+  std::string trace_path_;  // "" when no trace is recorded
+  std::string trace_temp_path_;
+  std::string trace_header_prefix_;  // the .trace file up to "iteration "
+  std::string trace_header_middle_;  // from "schedule" up to "mode "
   const Schedule& recording_;
   const Simulation* sim_ = nullptr;
   std::int64_t iteration_ = 0;

@@ -212,6 +212,10 @@ class Simulation final : private SchedulingView {
   TaskRecord& current() { return *current_; }
   // Null between runs. For the crash handler.
   const TaskRecord* current_task() const { return current_; }
+  // The tasks of this run by id (id < task_count()) and the event log. For the crash handler.
+  const TaskRecord& task_at(std::size_t id) const { return *tasks_[id]; }
+  const TraceRecorder& trace_recorder() const { return trace_; }
+  std::size_t object_count() const { return objects_.size(); }
   // The object numbered `id` (null when out of range). Allocation-free, for the crash handler.
   const ObjectInfo* object_info(std::int32_t id) const {
     if (id < 0 || static_cast<std::size_t>(id) >= objects_.size()) return nullptr;

@@ -23,6 +23,7 @@ class TraceRecorder {
  public:
   void Configure(TraceMode mode, std::size_t ring_capacity);
   bool on() const { return mode_ != TraceMode::kOff; }
+  TraceMode mode() const { return mode_; }
   bool full() const { return mode_ == TraceMode::kFull; }
 
   // Forgets the previous run (keeps capacity).
@@ -55,6 +56,23 @@ class TraceRecorder {
   void SetInvolved(std::vector<TaskId> tasks, std::vector<std::int32_t> objects) {
     involved_tasks_ = std::move(tasks);
     involved_objects_ = std::move(objects);
+  }
+
+  // Calls `visit` with each event kept, oldest first, and returns how many older ones the ring
+  // dropped. Allocation-free: the crash handler writes the trace so far with it.
+  template <class Visit>
+  std::int64_t VisitEvents(Visit&& visit) const {
+    if (mode_ == TraceMode::kFull) {
+      for (const TraceEvent& e : events_) visit(e);
+      return 0;
+    }
+    if (mode_ != TraceMode::kRing || events_.empty()) return 0;
+    const auto capacity = static_cast<std::int64_t>(events_.size());
+    const std::int64_t kept = recorded_ < capacity ? recorded_ : capacity;
+    for (std::int64_t i = recorded_ - kept; i < recorded_; ++i) {
+      visit(events_[static_cast<std::size_t>(i % capacity)]);
+    }
+    return recorded_ - kept;
   }
 
   // Copies the events out in order (oldest first), symbolizes the stacks, and fills the parts of
