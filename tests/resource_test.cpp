@@ -151,13 +151,18 @@ void LeakALock() {
   t.join();
 }
 
-TEST(ResourceHygiene, ALockLeftHeldIsReported) {
+// Options for a body that fails at once: no shrinking, no trace, files in the test's temp dir.
+weave::Options FailingRun(std::int64_t iterations) {
   weave::Options o;
-  o.iterations = 10;
+  o.iterations = iterations;
   o.minimize = false;
   o.trace = weave::TraceMode::kOff;
   o.out_dir = ::testing::TempDir() + "/weave_resource_test";
-  const weave::Result r = weave::explore(o, LeakALock);
+  return o;
+}
+
+TEST(ResourceHygiene, ALockLeftHeldIsReported) {
+  const weave::Result r = weave::explore(FailingRun(10), LeakALock);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure().kind, weave::FailureKind::kMisuse) << r;
   EXPECT_THAT(r.failure().message, testing::HasSubstr("'forgotten'")) << r;
@@ -166,12 +171,7 @@ TEST(ResourceHygiene, ALockLeftHeldIsReported) {
 
 TEST(ResourceHygiene, ALeakedTaskIsReportedNotAccumulated) {
   for (auto* body : {LeakAFiber, LeakACoroutine}) {
-    weave::Options o;
-    o.iterations = 10;
-    o.minimize = false;
-    o.trace = weave::TraceMode::kOff;
-    o.out_dir = ::testing::TempDir() + "/weave_resource_test";
-    const weave::Result r = weave::explore(o, body);
+    const weave::Result r = weave::explore(FailingRun(10), body);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.failure().kind, weave::FailureKind::kLeakedTask) << r;
     EXPECT_EQ(r.failing_iteration, 0);
@@ -181,12 +181,7 @@ TEST(ResourceHygiene, ALeakedTaskIsReportedNotAccumulated) {
   long rss_warm = 0;
   for (int i = 0; i < rounds; ++i) {
     if (i == rounds / 10) rss_warm = ResidentKiB();
-    weave::Options o;
-    o.iterations = 1;
-    o.minimize = false;
-    o.trace = weave::TraceMode::kOff;
-    o.out_dir = ::testing::TempDir() + "/weave_resource_test";
-    const weave::Result r = weave::explore(o, i % 2 == 0 ? LeakAFiber : LeakACoroutine);
+    const weave::Result r = weave::explore(FailingRun(1), i % 2 == 0 ? LeakAFiber : LeakACoroutine);
     ASSERT_EQ(r.failure().kind, weave::FailureKind::kLeakedTask);
   }
   EXPECT_LT(ResidentKiB() - rss_warm, 4 * 1024) << "KiB after " << rounds << " leaking runs";

@@ -15,6 +15,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,36 +54,38 @@ inline std::string CheckRejection(std::string_view message, std::string_view sou
   return "";
 }
 
-inline std::string CheckScheduleReader(std::string_view input) {
-  constexpr std::string_view kSource = "fuzz.schedule";
-  const absl::StatusOr<weave::Schedule> schedule = weave::ParseSchedule(input, kSource);
-  if (!schedule.ok()) {
-    return CheckRejection({schedule.status().message().data(), schedule.status().message().size()},
-                          kSource);
+// Reads `input` as a `what` ("schedule", "trace") named `source` with `parse`: "" and the value
+// in `accepted` when it passes the rejection and round-trip properties, else what broke.
+template <class T, class Parse, class Format>
+std::string CheckReader(std::string_view input, std::string_view source, std::string_view what,
+                        Parse parse, Format format, std::optional<T>& accepted) {
+  absl::StatusOr<T> value = parse(input, source);
+  if (!value.ok()) {
+    return CheckRejection({value.status().message().data(), value.status().message().size()},
+                          source);
   }
-  const std::string written = weave::FormatSchedule(*schedule);
-  const absl::StatusOr<weave::Schedule> again = weave::ParseSchedule(written, kSource);
+  const std::string written = format(*value);
+  const absl::StatusOr<T> again = parse(written, source);
   if (!again.ok()) {
-    return "an accepted schedule, written back, is rejected: " +
-           std::string(again.status().message());
+    return "an accepted " + std::string(what) +
+           ", written back, is rejected: " + std::string(again.status().message());
   }
-  if (weave::FormatSchedule(*again) != written) return "the schedule does not round-trip";
+  if (format(*again) != written) return "the " + std::string(what) + " does not round-trip";
+  accepted = *std::move(value);
   return "";
 }
 
+inline std::string CheckScheduleReader(std::string_view input) {
+  std::optional<weave::Schedule> schedule;
+  return CheckReader(input, "fuzz.schedule", "schedule", weave::ParseSchedule,
+                     weave::FormatSchedule, schedule);
+}
+
 inline std::string CheckTraceReader(std::string_view input) {
-  constexpr std::string_view kSource = "fuzz.trace";
-  const absl::StatusOr<weave::Trace> trace = weave::ParseTrace(input, kSource);
-  if (!trace.ok()) {
-    return CheckRejection({trace.status().message().data(), trace.status().message().size()},
-                          kSource);
-  }
-  const std::string written = weave::FormatTrace(*trace);
-  const absl::StatusOr<weave::Trace> again = weave::ParseTrace(written, kSource);
-  if (!again.ok()) {
-    return "an accepted trace, written back, is rejected: " + std::string(again.status().message());
-  }
-  if (weave::FormatTrace(*again) != written) return "the trace does not round-trip";
+  std::optional<weave::Trace> trace;
+  const std::string problem =
+      CheckReader(input, "fuzz.trace", "trace", weave::ParseTrace, weave::FormatTrace, trace);
+  if (!problem.empty() || !trace) return problem;
   // The exporters take any trace the reader accepts.
   static_cast<void>(weave::ToChromeTraceJson(*trace));
   static_cast<void>(weave::ToDot(*trace));
