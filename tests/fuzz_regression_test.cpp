@@ -3,6 +3,7 @@
 // properties.hpp): no crash, a rejection is one line naming the file and line with no control
 // characters, an accepted file round-trips. Runs in every preset, so a fixed finding stays fixed
 // without clang or libFuzzer.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>

@@ -157,7 +157,9 @@ weave::Options FailingRun(std::int64_t iterations) {
   o.iterations = iterations;
   o.minimize = false;
   o.trace = weave::TraceMode::kOff;
-  o.out_dir = ::testing::TempDir() + "/weave_resource_test";
+  // One directory per test: ctest runs this file's tests at the same time.
+  o.out_dir = ::testing::TempDir() + "/weave_resource_test_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name();
   return o;
 }
 

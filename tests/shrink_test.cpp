@@ -425,12 +425,14 @@ INSTANTIATE_TEST_SUITE_P(Programs, ShrinkProperty, ::testing::ValuesIn(Programs(
 TEST(Shrink, TwoBugsKeepTheirOwnLocation) {
   // Seeds that found each bug: each shrinks to a schedule of that same bug.
   std::set<std::string> seen;
-  for (std::uint64_t seed = 1; seed <= 30 && seen.size() < 2; ++seed) {
+  std::set<std::string> minimized;  // the bugs whose minimized schedule was replayed
+  for (std::uint64_t seed = 1; seed <= 30 && minimized.size() < 2; ++seed) {
     const weave::Options o = Shrinking("TwoBugs", seed);
     const weave::Result r = weave::explore(o, TwoBugs);
     ASSERT_FALSE(r.ok());
     seen.insert(r.failure().message);
     if (r.minimization && !r.minimization->schedule_path.empty()) {
+      minimized.insert(r.failure().message);
       const weave::Result replayed = Replay(o, r.minimization->schedule_path, TwoBugs);
       ASSERT_FALSE(replayed.ok());
       EXPECT_EQ(replayed.failure().message, r.failure().message) << "seed " << seed;
@@ -439,6 +441,16 @@ TEST(Shrink, TwoBugsKeepTheirOwnLocation) {
     std::filesystem::remove_all(o.out_dir);
   }
   EXPECT_EQ(seen.size(), 2u) << "the seeds found only one of the bugs";
+  EXPECT_GE(minimized.size(), 1u) << "no seed's schedule was shrunk: nothing above was checked";
+}
+
+TEST(Shrink, AReplayFileAndAScheduleToMinimizeTogetherAreAnError) {
+  weave::Options o = Shrinking("Both");
+  o.replay_file = "a.schedule";
+  o.minimize_schedule = "b.schedule";
+  const weave::Result r = weave::explore(o, TwoBugs);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.input_error)) << r.input_error;
+  EXPECT_THAT(std::string(r.input_error.message()), HasSubstr("give one"));
 }
 
 TEST(Shrink, AChoiceDependentBugKeepsTheLowestFailingAnswer) {

@@ -76,12 +76,16 @@ absl::Status Minimize(const std::vector<std::string>& argv) {
     return absl::DataLossError(schedule.status().message());
   }
 
+  // Whether the binary wrote the .min.schedule is what says it worked. An earlier one is removed
+  // first (a file time is too coarse to tell a new file from one written in the same tick); when
+  // the input is a .min.schedule itself, it is the output too, and only its time can tell.
   const std::string min_path = MinSchedulePath(path);
   std::error_code error;
-  const std::optional<std::filesystem::file_time_type> old_time =
-      std::filesystem::exists(min_path, error)
-          ? std::optional(std::filesystem::last_write_time(min_path, error))
-          : std::nullopt;
+  const bool rewrites_input = std::filesystem::equivalent(min_path, path, error);
+  const std::filesystem::file_time_type old_time =
+      rewrites_input ? std::filesystem::last_write_time(path, error)
+                     : std::filesystem::file_time_type();
+  if (!rewrites_input) std::filesystem::remove(min_path, error);
 
   std::vector<std::string> child = command;
   child.push_back(absl::StrCat("--gtest_filter=", schedule->test_name));
@@ -111,7 +115,7 @@ absl::Status Minimize(const std::vector<std::string>& argv) {
   // it wrote a new .min.schedule is what says it worked.
   const bool written =
       std::filesystem::exists(min_path, error) &&
-      (!old_time || std::filesystem::last_write_time(min_path, error) != *old_time);
+      (!rewrites_input || std::filesystem::last_write_time(min_path, error) != old_time);
   if (!written) {
     return absl::FailedPreconditionError(
         absl::StrCat(Printable(child[0]), " wrote no ", Printable(min_path), " (", how,

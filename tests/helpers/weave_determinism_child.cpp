@@ -213,6 +213,9 @@ int Stress(std::uint64_t first, std::uint64_t count, const std::string& out_dir)
     const std::string trace_path = out_dir + "/Child.Stress.trace";
     const std::string schedule = ReadWhole(schedule_path);
     const std::string trace = ReadWhole(trace_path);
+    // Gone before the replay, so that a replay that writes no trace cannot pass for one that
+    // wrote the same.
+    std::remove(trace_path.c_str());
     weave::Options replay = o;
     replay.replay_file = schedule_path;
     const weave::Result replayed = weave::explore(replay, MixedBody);

@@ -42,26 +42,29 @@ constinit thread_local char t_terminate_reason[1024] = {};
 // was thrown while another one unwound the stack. Notes that, then hands over to the previous
 // handler (libstdc++'s prints the exception too), which aborts.
 void OnTerminate() {
-  if (t_guard != nullptr) {
-    std::string reason;
-    if (const std::exception_ptr error = std::current_exception()) {
-      const std::type_info* type = CurrentExceptionType();
-      reason = absl::StrCat("std::terminate: an exception of type ",
-                            type != nullptr ? Demangle(type->name()) : std::string("(unknown)"),
-                            " escaped a noexcept function (a destructor?)");
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        absl::StrAppend(&reason, ": ", e.what());
-      } catch (...) {  // NOLINT(bugprone-empty-catch): not a std::exception, no what() to add
+  // Formatting the reason allocates: if that fails (std::terminate after a bad_alloc, say), the
+  // report goes without it rather than throwing out of a terminate handler.
+  if (t_guard != nullptr) try {
+      std::string reason;
+      if (const std::exception_ptr error = std::current_exception()) {
+        const std::type_info* type = CurrentExceptionType();
+        reason = absl::StrCat("std::terminate: an exception of type ",
+                              type != nullptr ? Demangle(type->name()) : std::string("(unknown)"),
+                              " escaped a noexcept function (a destructor?)");
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          absl::StrAppend(&reason, ": ", e.what());
+        } catch (...) {  // NOLINT(bugprone-empty-catch): not a std::exception, no what() to add
+        }
+      } else {
+        reason = "std::terminate called without an active exception";
       }
-    } else {
-      reason = "std::terminate called without an active exception";
+      const std::size_t n = std::min(reason.size(), sizeof(t_terminate_reason) - 1);
+      std::memcpy(t_terminate_reason, reason.data(), n);
+      t_terminate_reason[n] = '\0';
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see above
     }
-    const std::size_t n = std::min(reason.size(), sizeof(t_terminate_reason) - 1);
-    std::memcpy(t_terminate_reason, reason.data(), n);
-    t_terminate_reason[n] = '\0';
-  }
   const std::terminate_handler previous = g_previous_terminate.load();
   if (previous != nullptr && previous != &OnTerminate) previous();
   std::abort();
@@ -153,6 +156,26 @@ class Writer {
       return U64(static_cast<std::uint64_t>(-(v + 1)) + 1);
     }
     return U64(static_cast<std::uint64_t>(v));
+  }
+  // For the terminal: control characters (a user's line break or escape sequence in a name) as
+  // \n, \r, \t or \xNN; everything else as it is.
+  Writer& Printable(std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (const char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 0x20 && u != 0x7f) {
+        Char(c);
+      } else if (c == '\n') {
+        Str("\\n");
+      } else if (c == '\r') {
+        Str("\\r");
+      } else if (c == '\t') {
+        Str("\\t");
+      } else {
+        Str("\\x").Char(kHex[u >> 4]).Char(kHex[u & 0xF]);
+      }
+    }
+    return *this;
   }
   // C-escaped as the schedule reader expects (octal escapes for anything unusual).
   Writer& Escaped(const char* s, std::size_t n) {
@@ -363,20 +386,21 @@ void CrashGuard::OnCrash(int signal, bool stack_overflow) const {
   if (stack_overflow) {
     err.Str("stack overflow");
   } else if (terminated) {
-    err.Str(t_terminate_reason);
+    err.Printable(t_terminate_reason);
   } else {
     err.Str(SignalName(signal));
   }
   err.Str(" in task ").I64(task.id);
-  err.Str(" '").Str(task.name).Str("' at step ").I64(sim_->steps()).Str(", virtual time ");
+  err.Str(" '").Printable(task.name).Str("' at step ").I64(sim_->steps()).Str(", virtual time ");
   err.I64(sim_->now()).Str("ns\n");
   err.Str("weave: its last scheduling point: ").Str(OperationName(task.last_op));
   if (const ObjectInfo* object = sim_->object_info(task.last_object)) {
     err.Char(' ').Str(ObjectKindName(object->kind));
-    if (!object->name.empty()) err.Str(" '").Str(object->name).Char('\'');
+    if (!object->name.empty()) err.Str(" '").Printable(object->name).Char('\'');
     err.Str(" (#").I64(task.last_object).Char(')');
   }
   err.Char('\n');
+  err.Flush();  // out before the file writes below, which could fault in a broken process
   if (stack_overflow) {
     switch (task.kind) {
       case TaskKind::kFiber:
@@ -441,16 +465,15 @@ void CrashGuard::OnCrash(int signal, bool stack_overflow) const {
   }
   err.Str("weave: schedule written to ").Str(path_).Str("\n");
   if (!replay_command_.empty()) err.Str("weave: replay with: ").Str(replay_command_).Str("\n");
-  if (!trace_path_.empty()) {
-    WriteTraceSoFar(signal, stack_overflow);
+  if (!trace_path_.empty() && WriteTraceSoFar(signal, stack_overflow)) {
     err.Str("weave: the trace so far (no stacks) written to ").Str(trace_path_).Str("\n");
   }
 }
 
-void CrashGuard::WriteTraceSoFar(int signal, bool stack_overflow) const {
+bool CrashGuard::WriteTraceSoFar(int signal, bool stack_overflow) const {
   const TaskRecord& task = *sim_->current_task();
   const int fd = ::open(trace_temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
+  if (fd < 0) return false;
   {
     Writer out(fd);
     const TraceRecorder& recorder = sim_->trace_recorder();
@@ -486,7 +509,7 @@ void CrashGuard::WriteTraceSoFar(int signal, bool stack_overflow) const {
   }
   ::fsync(fd);
   ::close(fd);
-  ::rename(trace_temp_path_.c_str(), trace_path_.c_str());
+  return ::rename(trace_temp_path_.c_str(), trace_path_.c_str()) == 0;
 }
 
 }  // namespace weave::detail

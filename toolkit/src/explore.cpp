@@ -69,13 +69,17 @@ void Validate(const Options& o) {
   if (o.max_steps < 1) throw std::invalid_argument("weave::Options::max_steps must be >= 1");
   // Strategy's factories take any int; Parse checks the same ranges for flags.
   const int parameter = o.strategy.parameter();
-  if (o.strategy.kind() == Strategy::Kind::kPct && (parameter < 1 || parameter > 10)) {
-    throw std::invalid_argument("weave::Strategy::Pct: the depth must be between 1 and 10");
+  if (o.strategy.kind() == Strategy::Kind::kPct &&
+      (parameter < 1 || parameter > Strategy::kMaxPctDepth)) {
+    throw std::invalid_argument(absl::StrCat(
+        "weave::Strategy::Pct: the depth must be between 1 and ", Strategy::kMaxPctDepth));
   }
   if (o.strategy.kind() == Strategy::Kind::kBoundedExhaustive &&
-      (parameter < 0 || parameter > 100)) {
+      (parameter < 0 || parameter > Strategy::kMaxDeviationBound)) {
     throw std::invalid_argument(
-        "weave::Strategy::BoundedExhaustive: the deviation bound must be between 0 and 100");
+        absl::StrCat("weave::Strategy::BoundedExhaustive: the deviation bound must be between 0 "
+                     "and ",
+                     Strategy::kMaxDeviationBound));
   }
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count) {
     throw std::invalid_argument(
@@ -544,7 +548,13 @@ Result explore(const Options& options, const std::function<void()>& body) {
   const std::string& input =
       options.minimize_schedule.empty() ? options.replay_file : options.minimize_schedule;
   if (!input.empty()) {
-    absl::StatusOr<Schedule> schedule = ReadScheduleOf(options, input);
+    // Both asked for: one would be silently ignored.
+    absl::StatusOr<Schedule> schedule =
+        !options.minimize_schedule.empty() && !options.replay_file.empty()
+            ? absl::InvalidArgumentError(
+                  "--weave_replay and --weave_minimize_schedule (Options::replay_file and "
+                  "minimize_schedule) both name a schedule file: give one")
+            : ReadScheduleOf(options, input);
     if (!schedule.ok()) {
       Result result;
       result.test_name = options.test_name;

@@ -1,5 +1,6 @@
 #include "weave/flags.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -145,7 +146,12 @@ absl::Status ApplyFlagImpl(absl::string_view name, absl::string_view value, Opti
     std::int64_t index = 0;
     std::int64_t count = 0;
     const std::size_t slash = value.find('/');
-    if (slash == absl::string_view::npos || !absl::SimpleAtoi(value.substr(0, slash), &index) ||
+    // Digits only: SimpleAtoi would also take " 1" and "+1".
+    const auto digits = [](absl::string_view s) {
+      return !s.empty() && std::all_of(s.begin(), s.end(), absl::ascii_isdigit);
+    };
+    if (slash == absl::string_view::npos || !digits(value.substr(0, slash)) ||
+        !digits(value.substr(slash + 1)) || !absl::SimpleAtoi(value.substr(0, slash), &index) ||
         !absl::SimpleAtoi(value.substr(slash + 1), &count) || count < 1 || count > 1'000'000 ||
         index < 0 || index >= count) {
       return Bad(name, value, "I/N with 0 <= I < N <= 1000000, such as 0/4");

@@ -42,7 +42,9 @@ std::ostream& operator<<(std::ostream& os, const std::vector<StackFrame>& stack)
 }
 
 std::ostream& operator<<(std::ostream& os, const Failure& f) {
-  os << "weave: failure: " << FailureKindName(f.kind) << ": " << f.message << "\n";
+  // The message is one line: a line break of the user's shows as \n.
+  os << "weave: failure: " << FailureKindName(f.kind) << ": "
+     << detail::EscapeControlCharacters(f.message) << "\n";
   os << "  at step " << f.step << ", virtual time " << FormatVirtualTime(f.time_ns);
   if (f.task != kNoTask) {
     os << ", in task " << f.task << " '" << detail::EscapeControlCharacters(f.task_name) << "'";
@@ -77,7 +79,8 @@ std::ostream& operator<<(std::ostream& os, const Failure& f) {
 std::string Result::Summary() const {
   const std::string elapsed = FormatElapsed(wall_time);
   const std::string prefix =
-      test_name.empty() ? "weave: " : absl::StrCat("weave: ", test_name, ": ");
+      test_name.empty() ? "weave: "
+                        : absl::StrCat("weave: ", detail::EscapeControlCharacters(test_name), ": ");
   if (!input_error.ok()) return absl::StrCat(prefix, "cannot run: ", input_error.message());
   if (replayed) {
     return absl::StrCat(prefix, "replayed ",

@@ -294,10 +294,7 @@ void Simulation::SchedulingPoint(Operation op, const SyncObject* object) {
     OnPointWhileStopping(op);
     return;
   }
-  NoteOperation(*current_, op, object);
-  TraceOf(current_->id, TraceEventKind::kPoint, op, current_->last_object, -1,
-          trace_step_stacks_ ? TraceStack() : -1);
-  if (op == Operation::kYield) NoteYield();
+  NotePoint(op, object);
   // On an event loop, a coroutine's code between two awaits runs without interleaving: only its
   // awaits (which do not come through here) and its real waits (Block) hand over.
   if (event_loop_ && current_->kind == TaskKind::kCoroutine) return;

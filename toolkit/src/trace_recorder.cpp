@@ -54,18 +54,8 @@ void TraceRecorder::Unsend(std::int32_t channel) {
 void TraceRecorder::Build(Trace& trace) {
   trace.mode = mode_ == TraceMode::kOff ? TraceMode::kFull : mode_;
   trace.events.clear();
-  if (mode_ == TraceMode::kFull) {
-    trace.events = events_;
-    trace.dropped_events = 0;
-  } else if (mode_ == TraceMode::kRing) {
-    const auto capacity = static_cast<std::int64_t>(events_.size());
-    const std::int64_t kept = std::min(recorded_, capacity);
-    trace.dropped_events = recorded_ - kept;
-    trace.events.reserve(static_cast<std::size_t>(kept));
-    for (std::int64_t i = recorded_ - kept; i < recorded_; ++i) {
-      trace.events.push_back(events_[static_cast<std::size_t>(i % capacity)]);
-    }
-  }
+  trace.events.reserve(std::min(static_cast<std::size_t>(recorded_), events_.size()));
+  trace.dropped_events = VisitEvents([&](const TraceEvent& e) { trace.events.push_back(e); });
   // Ids are in order of first capture: each stack goes to its own slot.
   trace.stacks.assign(stack_ids_.size(), TraceStack{});
   for (const auto& [stack, id] : stack_ids_) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest-spi.h"
 
@@ -64,6 +66,26 @@ std::string ShellQuote(std::string_view s) {
                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
                         "OPQRSTUVWXYZ0123456789_-./=:,+@%") == std::string_view::npos;
   if (plain) return std::string(s);
+  const bool controls = std::any_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7f;
+  });
+  if (controls) {
+    // Bash's $'...' quoting: the command stays on one line, and a terminal shows no raw control
+    // character (a line break or an escape sequence in a test's name).
+    std::string out = "$'";
+    for (const char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '\\' || c == '\'') {
+        out += '\\';
+        out += c;
+      } else if (u < 0x20 || u == 0x7f) {
+        out += absl::StrFormat("\\x%02x", u);
+      } else {
+        out += c;
+      }
+    }
+    return out + "'";
+  }
   std::string out = "'";
   for (char c : s) {
     if (c == '\'') {

@@ -27,7 +27,7 @@ struct Options {
   // --weave_seed / WEAVE_SEED. Default 1.
   std::uint64_t seed = 1;
   // Which strategy picks the schedules. --weave_strategy / WEAVE_STRATEGY ("portfolio",
-  // "random", "pct:3", "pos", "urw", "surw", "dfs:2", "rr"; see weave/strategy.hpp).
+  // "random", "pct:3", "pos", "cpos", "urw", "surw", "dfs:2", "rr"; see weave/strategy.hpp).
   // Default: the portfolio.
   Strategy strategy = Strategy::Portfolio();
   // When non-empty, replay this schedule file once instead of exploring.

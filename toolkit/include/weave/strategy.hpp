@@ -74,6 +74,9 @@ class Strategy {
   // schedules polynomial in the length of a run (of degree B). Every value of weave::choose(n) is
   // tried at no cost. Ends when all are run. `bound` in [0, 100]; "dfs" means dfs:2.
   static Strategy BoundedExhaustive(int bound = 2) { return {Kind::kBoundedExhaustive, bound}; }
+  // The parameters' ranges, checked by Parse() and by explore() (the factories take any int).
+  static constexpr int kMaxPctDepth = 10;
+  static constexpr int kMaxDeviationBound = 100;
   // The default: a portfolio that takes turns, one schedule each, between the selective uniform
   // walk, conflict-driven POS and PCT with depth 3 (chosen by bench/strategy_comparison.cpp).
   static Strategy Portfolio() { return {Kind::kPortfolio, 0}; }

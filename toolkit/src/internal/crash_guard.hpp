@@ -9,7 +9,7 @@
 //
 // With a trace recorded (Options::trace ring or full), the events so far go to `<out>/<test>.trace`
 // too, in the .trace format: tasks, objects and events, without stacks (symbolizing them is not
-// async-signal-safe; a replay with --weave_trace=full has them).
+// async-signal-safe; replaying the schedule under a debugger shows the crashing stack).
 //
 // A stack overflow is told from other faults by where it faults: next to the interrupted stack
 // pointer (a push or a frame's store below the stack's end). It is reported with the task's stack
@@ -55,8 +55,9 @@ class CrashGuard {
   // Runs in the signal handler: writes the schedule and the report. `stack_overflow` when the
   // fault lies next to the stack pointer. Async-signal-safe.
   void OnCrash(int signal, bool stack_overflow) const;
-  // Writes the trace of the run so far (the handler's second file). Async-signal-safe.
-  void WriteTraceSoFar(int signal, bool stack_overflow) const;
+  // Writes the trace of the run so far (the handler's second file); false when it could not.
+  // Async-signal-safe.
+  bool WriteTraceSoFar(int signal, bool stack_overflow) const;
   // For another OS thread of the run (a weave::thread): a crash there is handled by `guard`
   // (may be null) too. Installs the thread's alternate signal stack on first use.
   static void AdoptOnThisThread(const CrashGuard* guard);

@@ -15,8 +15,8 @@
 
 namespace weave::detail {
 
-// Uniformly random pick at every scheduling point. Run i is seeded with MixSeed(seed ^ i), so any
-// run can be regenerated from (seed, i) alone.
+// Uniformly random pick at every scheduling point. Run i is seeded with
+// MixSeed(seed) ^ MixSeed(i + 0x51ed), so any run can be regenerated from (seed, i) alone.
 class RandomStrategy final : public SchedulingStrategy {
  public:
   explicit RandomStrategy(std::uint64_t seed) : seed_(seed) {}
@@ -159,7 +159,7 @@ class BoundedExhaustiveStrategy final : public SchedulingStrategy {
 };
 
 // Takes turns between member strategies, one run each (run i goes to member i mod m), each
-// member seeded on its own and learning only from its own runs. Ends when every member has.
+// member seeded on its own and learning only from its own runs. The members never run out.
 class PortfolioStrategy final : public SchedulingStrategy {
  public:
   explicit PortfolioStrategy(std::vector<std::unique_ptr<SchedulingStrategy>> members)
@@ -176,7 +176,6 @@ class PortfolioStrategy final : public SchedulingStrategy {
 
  private:
   std::vector<std::unique_ptr<SchedulingStrategy>> members_;
-  std::vector<bool> finished_;
   std::size_t active_ = 0;
   std::uint64_t run_ = 0;
 };

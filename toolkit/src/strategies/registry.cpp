@@ -11,9 +11,11 @@
 namespace weave {
 
 namespace {
-constexpr std::string_view kAccepted =
-    "portfolio, random, pct, pct:DEPTH (1-10), pos, cpos, urw, surw, dfs, dfs:DEVIATIONS (0-100), "
-    "rr";
+std::string Accepted() {
+  return absl::StrCat("portfolio, random, pct, pct:DEPTH (1-", Strategy::kMaxPctDepth,
+                      "), pos, cpos, urw, surw, dfs, dfs:DEVIATIONS (0-",
+                      Strategy::kMaxDeviationBound, "), rr");
+}
 
 // "name" or "name:N" with N in [low, high]; `fallback` when there is no ":N".
 bool ParseParameter(std::string_view text, std::string_view name, int low, int high, int fallback,
@@ -46,11 +48,13 @@ absl::StatusOr<Strategy> Strategy::Parse(std::string_view text) {
   if (name == "cpos") return ConflictPos();
   if (name == "urw") return UniformRandomWalk();
   if (name == "surw") return SelectiveUniformRandomWalk();
-  if (ParseParameter(name, "pct", 1, 10, 3, parameter)) return Pct(parameter);
-  if (ParseParameter(name, "dfs", 0, 100, 2, parameter)) return BoundedExhaustive(parameter);
+  if (ParseParameter(name, "pct", 1, kMaxPctDepth, 3, parameter)) return Pct(parameter);
+  if (ParseParameter(name, "dfs", 0, kMaxDeviationBound, 2, parameter)) {
+    return BoundedExhaustive(parameter);
+  }
   return absl::InvalidArgumentError(absl::StrCat("unknown strategy '",
                                                  detail::EscapeControlCharacters(text),
-                                                 "': expected one of ", detail::AV(kAccepted)));
+                                                 "': expected one of ", Accepted()));
 }
 
 std::string Strategy::ToString() const {
